@@ -1,0 +1,1 @@
+"""Café: menu, till sessions, sales, payments at the till and cash-up."""

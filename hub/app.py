@@ -1,0 +1,95 @@
+"""The composition root: builds the Litestar app from settings and lists each module's plugin.
+
+This is the only place in ``hub`` that imports ``rooms``, ``cafe`` and ``tenants``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from cafe.plugin import CafePlugin
+from hub.auth import PUBLIC, IdentityMiddleware, access_guard
+from hub.config import Settings, load_settings
+from hub.controllers.health import VERSION
+from hub.db import create_engine, create_sessionmaker
+from hub.deps import DEPENDENCIES
+from hub.errors import exception_handler
+from hub.plugin import HubPlugin
+from rooms.plugin import RoomsPlugin
+from tenants.plugin import TenantsPlugin
+
+MODULE_DIRS = [Path(__file__).parent.parent / name for name in ("hub", "rooms", "cafe", "tenants")]
+
+# Largest request body accepted (a form or JSON document); uploads are not part of the core.
+MAX_BODY_BYTES = 1_000_000
+
+
+def _local_time(settings: Settings) -> Any:
+    def local(value: datetime | None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+        if value is None:
+            return ""
+        return value.astimezone(settings.zone).strftime(fmt)
+
+    return local
+
+
+def template_environment(settings: Settings) -> Environment:
+    directories = [str(d / "templates") for d in MODULE_DIRS if (d / "templates").is_dir()]
+    env = Environment(loader=FileSystemLoader(directories), autoescape=select_autoescape(["html"]), auto_reload=False)
+    env.filters["local"] = _local_time(settings)
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return Litestar(
+        plugins=[HubPlugin(), RoomsPlugin(), CafePlugin(), TenantsPlugin()],
+        lifespan=[database],
+        middleware=[IdentityMiddleware(settings)],
+        guards=[access_guard],
+        dependencies=DEPENDENCIES,
+        exception_handlers={HTTPException: exception_handler, Exception: exception_handler},
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(template_environment(settings))
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Hubkeeper",
+            version=VERSION,
+            description="The API of a community-owned building. Errors are RFC 9457 problem details.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
+            ),
+            security=[{"bearer": []}],
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        state=State({"settings": settings}),
+        debug=False,
+    )

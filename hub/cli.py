@@ -1,0 +1,232 @@
+"""The ``hubkeeper`` command: serve, migrate, manage accounts and tokens, run the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from sqlalchemy import select
+
+from hub.config import Settings, SettingsError, load_settings, sqlite_path
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+def _run_with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    from hub.db import create_engine, create_sessionmaker
+
+    async def main() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_sessionmaker(engine)() as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+@click.version_option(package_name="hubkeeper")
+def main() -> None:
+    """Hubkeeper: the software that runs a community-owned building."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--migrate/--no-migrate", default=False, help="Run database migrations before serving.")
+def serve(host: str, port: int, workers: int, migrate: bool) -> None:
+    """Run the production web server."""
+    import uvicorn
+
+    settings = _settings()  # refuse to start on a bad setting, before any worker forks
+    if migrate:
+        from hub import migrations
+
+        migrations.upgrade(settings)
+    uvicorn.run(
+        "hub.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+        forwarded_allow_ips="*" if settings.is_production else "127.0.0.1", log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations are the only way it is made)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the latest)."""
+    from hub import migrations
+
+    migrations.upgrade(_settings(), revision)
+    click.echo(f"database upgraded to {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (e.g. -1 or base)."""
+    from hub import migrations
+
+    migrations.downgrade(_settings(), revision)
+    click.echo(f"database downgraded to {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at."""
+    from hub import migrations
+
+    migrations.current(_settings())
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return str(password)
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "receptionist", "trustee", "tenant", "cafe",
+                                                           "cafe_supervisor"]))
+@click.option("--organisation", default=None, help="Organisation id or exact name (required for tenants).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, organisation: str | None, password_stdin: bool) -> None:
+    """Create an account. The password is prompted for, or read from stdin."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.auth import Identity
+    from hub.errors import DomainError
+    from hub.models import Organisation, Role
+    from hub.schemas import UserCreate, convert_input
+    from hub.services import accounts
+    from hub.services.organisations import name_key
+
+    settings = _settings()
+    password = _read_password(password_stdin)
+
+    async def work(db_session: AsyncSession) -> str:
+        organisation_id: int | None = None
+        if organisation:
+            query = (
+                select(Organisation.id).where(Organisation.id == int(organisation))
+                if organisation.isdigit()
+                else select(Organisation.id).where(Organisation.name_key == name_key(organisation))
+            )
+            organisation_id = await db_session.scalar(query)
+            if organisation_id is None:
+                raise click.ClickException(f"--organisation: no organisation matches {organisation!r}")
+        data = convert_input(
+            {"email": email, "name": name, "role": Role(role), "organisation_id": organisation_id,
+             "password": password},
+            UserCreate,
+        )
+        user = await accounts.create_user(db_session, Identity.system("cli"), data)
+        return f"created {user.role} account {user.email} (id {user.id})"
+
+    try:
+        click.echo(_run_with_db(settings, work))
+    except DomainError as exc:
+        fields = "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or exc.detail
+        raise click.ClickException(fields) from exc
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for integrations."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="The account the token acts as.")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+def tokens_create(email: str, name: str) -> None:
+    """Print a new API token. It is shown once; only its hash is stored."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.auth import Identity
+    from hub.errors import DomainError
+    from hub.services import accounts
+
+    settings = _settings()
+
+    async def work(db_session: AsyncSession) -> str:
+        user = await accounts.get_user_by_email(db_session, email)
+        if user is None:
+            raise click.ClickException(f"--email: no account has the email {email!r}")
+        secret, _token = await accounts.create_token(
+            db_session, settings, Identity.system("cli"), name, user_id=user.id
+        )
+        return secret
+
+    try:
+        click.echo(_run_with_db(settings, work))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+DEMO_DATABASE = Path("var/demo.sqlite3")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--database", "database", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DATABASE,
+              show_default=True, help="SQLite file for the demo; it is made afresh.")
+@click.option("--no-serve", is_flag=True, help="Only make the demo database.")
+def demo(host: str, port: int, database: Path, no_serve: bool) -> None:
+    """Make a fresh demo database (a Fleetwood-style hub) and serve it."""
+    from hub import demo as demo_data
+    from hub import migrations
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.ClickException("the demo refuses to run with HUB_ENV=production")
+    settings = replace(settings, database_url=f"sqlite+aiosqlite:///{database}")
+    path = sqlite_path(settings.database_url)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    migrations.upgrade(settings)
+    _run_with_db(settings, demo_data.seed)
+    click.echo(f"Demo hub ready in {path}.")
+    click.echo("")
+    click.echo("Sign in with any of these (role: email / password):")
+    for login in demo_data.DEMO_LOGINS:
+        suffix = f" — {login.organisation}" if login.organisation else ""
+        click.echo(f"  {login.role.value:16} {login.email:26} {login.password}{suffix}")
+    click.echo("")
+    if no_serve:
+        return
+    import uvicorn
+
+    from hub.app import create_app
+
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,170 @@
+"""Settings: read once from ``HUB_*`` environment variables into a typed, frozen object.
+
+No other module reads ``os.environ``; they are handed a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEV_SECRET_KEY = "hubkeeper-development-secret-not-for-production"  # noqa: S105 - documented dev default
+
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the variable."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///var/hub.sqlite3"
+    timezone: str = "Europe/London"
+    secret_key: str = DEV_SECRET_KEY
+    financial_year_start: tuple[int, int] = (4, 1)
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    hub_name: str = "Hubkeeper Community Hub"
+    # Failed logins before an account is locked, and for how long (minutes).
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    session_hours: int = 12
+    cookie_secure: bool | None = None  # None: secure when the request came over https
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _database_url(raw: str) -> str:
+    url = raw.strip()
+    if not url:
+        raise SettingsError("HUB_DATABASE_URL", "must not be empty")
+    # Accept the plain forms people copy from elsewhere and pick the async driver for them.
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+asyncpg://" + url.split("://", 1)[1]
+    elif url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    if not url.startswith(("postgresql+asyncpg://", "postgresql+psycopg://", "sqlite+aiosqlite://")):
+        raise SettingsError(
+            "HUB_DATABASE_URL",
+            f"unsupported database URL {raw!r}: use sqlite:///path/file.sqlite3 or postgresql://user@host/db",
+        )
+    return url
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError("HUB_TIMEZONE", f"unknown time zone {raw!r} (expected e.g. Europe/London)") from exc
+    return raw
+
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+def _financial_year_start(raw: str) -> tuple[int, int]:
+    match = _MONTH_DAY.match(raw.strip())
+    if not match:
+        raise SettingsError("HUB_FINANCIAL_YEAR_START", f"expected MM-DD such as 04-01, got {raw!r}")
+    month, day = int(match.group(1)), int(match.group(2))
+    days_in_month = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
+        raise SettingsError("HUB_FINANCIAL_YEAR_START", f"{raw!r} is not a day of the year (29 Feb is not allowed)")
+    return month, day
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise SettingsError(name, f"must be at least 1, got {value}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(name, f"expected true or false, got {raw!r}")
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Parse ``HUB_*`` variables. Raises :class:`SettingsError` naming the first bad variable."""
+    env = os.environ if env is None else env
+    environment = env.get("HUB_ENV", "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise SettingsError("HUB_ENV", f"expected one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+
+    secret_key = _optional(env, "HUB_SECRET_KEY")
+    if secret_key is None:
+        if environment == "production":
+            raise SettingsError("HUB_SECRET_KEY", "is required in production (use 32+ random characters)")
+        secret_key = DEV_SECRET_KEY
+    elif len(secret_key) < 32:
+        raise SettingsError("HUB_SECRET_KEY", "must be at least 32 characters long")
+
+    stripe_api_base = _optional(env, "HUB_STRIPE_API_BASE")
+    if stripe_api_base is not None and not stripe_api_base.startswith(("http://", "https://")):
+        raise SettingsError("HUB_STRIPE_API_BASE", f"expected an http(s) URL, got {stripe_api_base!r}")
+
+    cookie_secure_raw = _optional(env, "HUB_COOKIE_SECURE")
+    return Settings(
+        environment=environment,
+        database_url=_database_url(env.get("HUB_DATABASE_URL", Settings.database_url)),
+        timezone=_timezone(env.get("HUB_TIMEZONE", Settings.timezone)),
+        secret_key=secret_key,
+        financial_year_start=_financial_year_start(env.get("HUB_FINANCIAL_YEAR_START", "04-01")),
+        stripe_secret_key=_optional(env, "HUB_STRIPE_SECRET_KEY"),
+        stripe_webhook_secret=_optional(env, "HUB_STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=stripe_api_base,
+        hub_name=env.get("HUB_NAME", Settings.hub_name).strip() or Settings.hub_name,
+        login_max_failures=_positive_int(
+            "HUB_LOGIN_MAX_FAILURES", env.get("HUB_LOGIN_MAX_FAILURES", str(Settings.login_max_failures))
+        ),
+        login_lockout_minutes=_positive_int(
+            "HUB_LOGIN_LOCKOUT_MINUTES", env.get("HUB_LOGIN_LOCKOUT_MINUTES", str(Settings.login_lockout_minutes))
+        ),
+        session_hours=_positive_int("HUB_SESSION_HOURS", env.get("HUB_SESSION_HOURS", str(Settings.session_hours))),
+        cookie_secure=None if cookie_secure_raw is None else _bool("HUB_COOKIE_SECURE", cookie_secure_raw),
+    )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a SQLite URL (None for in-memory or other databases)."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+    if not path or path == ":memory:":
+        return None
+    return Path(path)

@@ -1,0 +1,261 @@
+"""Domain errors, and their one mapping to RFC 9457 problem details (API) or error pages.
+
+Services raise :class:`DomainError` subclasses naming the field and the reason; nothing else
+decides how an error looks to a caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("hub.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    reason: str
+
+
+class DomainError(Exception):
+    status_code = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
+        if field is not None:
+            self.errors.insert(0, FieldError(field=field, reason=detail))
+        self.headers = headers or {}
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    slug = "validation-error"
+    title = "Some of the values given are not valid"
+
+
+class RuleViolation(DomainError):
+    status_code = 422
+    slug = "rule-violation"
+    title = "That is not allowed by the hub's rules"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    slug = "conflict"
+    title = "That clashes with something already recorded"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    slug = "unauthenticated"
+    title = "Sign in required"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    slug = "forbidden"
+    title = "Not allowed for your role"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    slug = "too-many-requests"
+    title = "Too many attempts"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Sign in required"),
+    403: ("forbidden", "Not allowed for your role"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Some of the values given are not valid"),
+    429: ("too-many-requests", "Too many attempts"),
+    500: ("internal-error", "Something went wrong on the server"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+
+def problem_type(slug: str) -> str:
+    return f"urn:hubkeeper:problem:{slug}"
+
+
+def problem_body(
+    status: int, detail: str, *, slug: str | None = None, title: str | None = None, instance: str | None = None,
+    errors: list[FieldError] | None = None,
+) -> dict[str, Any]:
+    default_slug, default_title = _TITLES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": problem_type(slug or default_slug),
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+    return body
+
+
+# msgspec reports the path as "$.contacts[0].email"; callers want "contacts[0].email".
+_MSGSPEC_PATH = re.compile(r"\s+-\s+at\s+`\$(?P<path>[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
+_MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+
+
+def field_errors_from_validation(exc: ValidationException) -> list[FieldError]:
+    """Turn Litestar/msgspec validation output into field + reason pairs."""
+    errors: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", "invalid value"))
+        key = str(item.get("key") or "")
+        path = ""
+        match = _MSGSPEC_PATH.search(message)
+        if match:
+            path = match.group("path").lstrip(".")
+            message = message[: match.start()]
+        unknown = _UNKNOWN_FIELD.search(message)
+        missing = _MISSING_FIELD.search(message)
+        if unknown:
+            name = unknown.group("name")
+            path = f"{path}.{name}" if path else name
+            message = "is not a field this endpoint accepts"
+        elif missing:
+            name = missing.group("name")
+            path = f"{path}.{name}" if path else name
+            message = "is required"
+        field = path or key or ("body" if item.get("source") == "body" else "request")
+        errors.append(FieldError(field=field, reason=humanise(message)))
+    return errors
+
+
+def humanise(message: str) -> str:
+    message = message.strip()
+    replacements = (
+        ("Expected `str` of length >= ", "must be at least {} characters"),
+        ("Expected `str` of length <= ", "must be at most {} characters"),
+        ("Expected `int` >= ", "must be at least {}"),
+        ("Expected `int` <= ", "must be at most {}"),
+        ("Expected `array` of length <= ", "must have at most {} items"),
+    )
+    for prefix, template in replacements:
+        if message.startswith(prefix):
+            return template.format(message.removeprefix(prefix))
+    if message.startswith("Expected `str` matching regex"):
+        return "is not in the expected format"
+    if message.startswith("Invalid enum value"):
+        return message.replace("Invalid enum value", "must be one of the allowed values, not")
+    if message.startswith("Expected `"):
+        return "has the wrong type: " + message[0].lower() + message[1:]
+    return message
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/webhooks/", "/healthz", "/schema", "/feeds/")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    body = problem_body(status, detail, slug=slug, title=title, instance=request.url.path, errors=errors)
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _page_response(
+    request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    if status == 401:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return Redirect(path=f"/login?next={quote(target, safe='/')}")
+    from hub.web import render  # the shell needs errors, so this import is deferred
+
+    template = {403: "hub/errors/403.html", 404: "hub/errors/404.html"}.get(status, "hub/errors/error.html")
+    _, title = _TITLES.get(status, ("error", "Error"))
+    response = render(request, template, status_code=status, title=title, detail=detail)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The single place errors become responses."""
+    errors: list[FieldError] | None = None
+    slug: str | None = None
+    title: str | None = None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, DomainError):
+        status, detail, errors, slug, title, headers = (
+            exc.status_code, exc.detail, exc.errors, exc.slug, exc.title, exc.headers,
+        )
+    elif isinstance(exc, ValidationException):
+        status = 400
+        errors = field_errors_from_validation(exc)
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or str(exc.detail)
+        if exc.detail and "JSON" in str(exc.detail) and not errors:
+            errors = [FieldError(field="body", reason="is not valid JSON")]
+            detail = "The request body is not valid JSON."
+        slug, title = "validation-error", "Some of the values given are not valid"
+    elif isinstance(exc, NotAuthorizedException):
+        status, detail = 401, str(exc.detail) or "Sign in, or send an API token, to use this."
+    elif isinstance(exc, HTTPException):
+        status, detail = exc.status_code, str(exc.detail)
+        headers = dict(exc.headers) if exc.headers else None
+    else:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        status, detail = HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
+    if wants_json(request):
+        return problem_response(request, status, detail, slug=slug, title=title, errors=errors, headers=headers)
+    return _page_response(request, status, detail, headers)

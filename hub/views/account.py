@@ -1,0 +1,53 @@
+"""The signed-in person's own API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import ALL_ROLES, Identity, roles
+from hub.config import Settings
+from hub.errors import DomainError
+from hub.services import accounts
+from hub.web import form_errors, read_form, redirect, render
+
+EVERYONE = roles(ALL_ROLES)
+
+
+async def _tokens_page(
+    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, *, status: int = 200, **context: Any
+) -> Template:
+    tokens = [accounts.token_out(t) for t in await accounts.list_tokens(db, identity)]
+    return render(request, "hub/account/tokens.html", status_code=status, title="API tokens", tokens=tokens, **context)
+
+
+@get("/account/tokens", opt=EVERYONE, include_in_schema=False)
+async def tokens_page(request: Request[Any, Any, Any], db: AsyncSession, identity: Identity) -> Template:
+    return await _tokens_page(request, db, identity)
+
+
+@post("/account/tokens", opt=EVERYONE, include_in_schema=False)
+async def tokens_create(
+    request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, identity: Identity
+) -> Template:
+    form = await read_form(request)
+    try:
+        secret, token = await accounts.create_token(db, settings, identity, form.get("name", ""))
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = form_errors(exc)
+        return await _tokens_page(request, db, identity, status_code=exc.status_code, errors=errors,
+                                  error_summary=summary)
+    # The secret is on this one page only; it is never stored or shown again.
+    return await _tokens_page(request, db, identity, status_code=201, new_secret=secret, new_token_name=token.name)
+
+
+@post("/account/tokens/{token_id:int}/revoke", opt=EVERYONE, include_in_schema=False)
+async def tokens_revoke(
+    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, token_id: int
+) -> Redirect:
+    token = await accounts.revoke_token(db, identity, token_id)
+    return redirect(request, "/account/tokens", flash=f"Token '{token.name}' revoked.")

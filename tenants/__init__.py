@@ -1,0 +1,1 @@
+"""Tenants: lettable units, agreements, rent and service-charge schedules, the tenant portal."""
