@@ -49,7 +49,9 @@ def _local_time(settings: Settings) -> Any:
 
 def template_environment(settings: Settings) -> Environment:
     directories = [str(d / "templates") for d in MODULE_DIRS if (d / "templates").is_dir()]
-    env = Environment(loader=FileSystemLoader(directories), autoescape=select_autoescape(["html"]), auto_reload=False)
+    env = Environment(
+        loader=FileSystemLoader(directories), autoescape=select_autoescape(["html"]), auto_reload=False
+    )
     env.filters["local"] = _local_time(settings)
     return env
 
@@ -85,7 +87,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
             openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
             components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")
+                }
             ),
             security=[{"bearer": []}],
         ),

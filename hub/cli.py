@@ -45,7 +45,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container)."
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--migrate/--no-migrate", default=False, help="Run database migrations before serving.")
@@ -59,8 +61,14 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
 
         migrations.upgrade(settings)
     uvicorn.run(
-        "hub.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-        forwarded_allow_ips="*" if settings.is_production else "127.0.0.1", log_level="info",
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips="*" if settings.is_production else "127.0.0.1",
+        log_level="info",
     )
 
 
@@ -113,8 +121,11 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "receptionist", "trustee", "tenant", "cafe",
-                                                           "cafe_supervisor"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "receptionist", "trustee", "tenant", "cafe", "cafe_supervisor"]),
+)
 @click.option("--organisation", default=None, help="Organisation id or exact name (required for tenants).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, name: str, role: str, organisation: str | None, password_stdin: bool) -> None:
@@ -143,8 +154,13 @@ def users_create(email: str, name: str, role: str, organisation: str | None, pas
             if organisation_id is None:
                 raise click.ClickException(f"--organisation: no organisation matches {organisation!r}")
         data = convert_input(
-            {"email": email, "name": name, "role": Role(role), "organisation_id": organisation_id,
-             "password": password},
+            {
+                "email": email,
+                "name": name,
+                "role": Role(role),
+                "organisation_id": organisation_id,
+                "password": password,
+            },
             UserCreate,
         )
         user = await accounts.create_user(db_session, Identity.system("cli"), data)
@@ -196,8 +212,14 @@ DEMO_DATABASE = Path("var/demo.sqlite3")
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--database", "database", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DATABASE,
-              show_default=True, help="SQLite file for the demo; it is made afresh.")
+@click.option(
+    "--database",
+    "database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEMO_DATABASE,
+    show_default=True,
+    help="SQLite file for the demo; it is made afresh.",
+)
 @click.option("--no-serve", is_flag=True, help="Only make the demo database.")
 def demo(host: str, port: int, database: Path, no_serve: bool) -> None:
     """Make a fresh demo database (a Fleetwood-style hub) and serve it."""

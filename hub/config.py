@@ -77,7 +77,9 @@ def _timezone(raw: str) -> str:
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError("HUB_TIMEZONE", f"unknown time zone {raw!r} (expected e.g. Europe/London)") from exc
+        raise SettingsError(
+            "HUB_TIMEZONE", f"unknown time zone {raw!r} (expected e.g. Europe/London)"
+        ) from exc
     return raw
 
 
@@ -91,7 +93,9 @@ def _financial_year_start(raw: str) -> tuple[int, int]:
     month, day = int(match.group(1)), int(match.group(2))
     days_in_month = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
-        raise SettingsError("HUB_FINANCIAL_YEAR_START", f"{raw!r} is not a day of the year (29 Feb is not allowed)")
+        raise SettingsError(
+            "HUB_FINANCIAL_YEAR_START", f"{raw!r} is not a day of the year (29 Feb is not allowed)"
+        )
     return month, day
 
 
@@ -153,9 +157,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "HUB_LOGIN_MAX_FAILURES", env.get("HUB_LOGIN_MAX_FAILURES", str(Settings.login_max_failures))
         ),
         login_lockout_minutes=_positive_int(
-            "HUB_LOGIN_LOCKOUT_MINUTES", env.get("HUB_LOGIN_LOCKOUT_MINUTES", str(Settings.login_lockout_minutes))
+            "HUB_LOGIN_LOCKOUT_MINUTES",
+            env.get("HUB_LOGIN_LOCKOUT_MINUTES", str(Settings.login_lockout_minutes)),
         ),
-        session_hours=_positive_int("HUB_SESSION_HOURS", env.get("HUB_SESSION_HOURS", str(Settings.session_hours))),
+        session_hours=_positive_int(
+            "HUB_SESSION_HOURS", env.get("HUB_SESSION_HOURS", str(Settings.session_hours))
+        ),
         cookie_secure=None if cookie_secure_raw is None else _bool("HUB_COOKIE_SECURE", cookie_secure_raw),
     )
 

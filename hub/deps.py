@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
@@ -42,3 +42,10 @@ DEPENDENCIES = {
     "identity": Provide(provide_identity, sync_to_thread=False),
     "viewer": Provide(provide_optional_identity, sync_to_thread=False),
 }
+
+
+# Handler parameter types: named dependencies, stated explicitly (inferred ones end in Litestar 3).
+Db = NamedDependency[AsyncSession]
+SettingsDep = NamedDependency[Settings]
+Caller = NamedDependency[Identity]
+Viewer = NamedDependency[Identity | None]

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -117,7 +117,12 @@ def problem_type(slug: str) -> str:
 
 
 def problem_body(
-    status: int, detail: str, *, slug: str | None = None, title: str | None = None, instance: str | None = None,
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    title: str | None = None,
+    instance: str | None = None,
     errors: list[FieldError] | None = None,
 ) -> dict[str, Any]:
     default_slug, default_title = _TITLES.get(status, ("error", "Error"))
@@ -149,22 +154,22 @@ def field_errors_from_validation(exc: ValidationException) -> list[FieldError]:
             continue
         message = str(item.get("message", "invalid value"))
         key = str(item.get("key") or "")
+        if item.get("source") == "body" and (key == "data" or key.startswith("data.")):
+            key = key.removeprefix("data").lstrip(".")  # the handler's kwarg name, not a field
         path = ""
         match = _MSGSPEC_PATH.search(message)
         if match:
             path = match.group("path").lstrip(".")
             message = message[: match.start()]
-        unknown = _UNKNOWN_FIELD.search(message)
-        missing = _MISSING_FIELD.search(message)
-        if unknown:
-            name = unknown.group("name")
-            path = f"{path}.{name}" if path else name
-            message = "is not a field this endpoint accepts"
-        elif missing:
-            name = missing.group("name")
-            path = f"{path}.{name}" if path else name
-            message = "is required"
-        field = path or key or ("body" if item.get("source") == "body" else "request")
+        parent = key or path
+        named = _UNKNOWN_FIELD.search(message) or _MISSING_FIELD.search(message)
+        if named:
+            # Litestar reports the object holding the field; callers want the field itself.
+            name = named.group("name")
+            field = f"{parent}.{name}" if parent else name
+            message = "is not a field this endpoint accepts" if "unknown" in message else "is required"
+        else:
+            field = parent or ("body" if item.get("source") == "body" else "request")
         errors.append(FieldError(field=field, reason=humanise(message)))
     return errors
 
@@ -238,15 +243,20 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     headers: dict[str, str] | None = None
     if isinstance(exc, DomainError):
         status, detail, errors, slug, title, headers = (
-            exc.status_code, exc.detail, exc.errors, exc.slug, exc.title, exc.headers,
+            exc.status_code,
+            exc.detail,
+            exc.errors,
+            exc.slug,
+            exc.title,
+            exc.headers,
         )
-    elif isinstance(exc, ValidationException):
+    elif isinstance(exc, ValidationException | ClientException) and exc.status_code == 400:
         status = 400
-        errors = field_errors_from_validation(exc)
-        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors) or str(exc.detail)
-        if exc.detail and "JSON" in str(exc.detail) and not errors:
-            errors = [FieldError(field="body", reason="is not valid JSON")]
-            detail = "The request body is not valid JSON."
+        errors = field_errors_from_validation(exc) if isinstance(exc, ValidationException) else []
+        if not errors:
+            # Litestar could not decode the body at all (truncated, not JSON, wrong encoding).
+            errors = [FieldError(field="body", reason=f"could not be read: {exc.detail}")]
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
         slug, title = "validation-error", "Some of the values given are not valid"
     elif isinstance(exc, NotAuthorizedException):
         status, detail = 401, str(exc.detail) or "Sign in, or send an API token, to use this."
@@ -257,5 +267,7 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         status, detail = HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
     if wants_json(request):
-        return problem_response(request, status, detail, slug=slug, title=title, errors=errors, headers=headers)
+        return problem_response(
+            request, status, detail, slug=slug, title=title, errors=errors, headers=headers
+        )
     return _page_response(request, status, detail, headers)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
 import hub.models  # noqa: F401 - registers the core's tables on Base.metadata
+from alembic import command
 from hub.config import Settings
 from hub.db import Base
 
@@ -20,7 +20,9 @@ SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
 
 def alembic_config(settings: Settings) -> Config:
     if not SCRIPT_LOCATION.is_dir():
-        raise RuntimeError(f"migrations not found at {SCRIPT_LOCATION}: install Hubkeeper from its source tree")
+        raise RuntimeError(
+            f"migrations not found at {SCRIPT_LOCATION}: install Hubkeeper from its source tree"
+        )
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.attributes["settings"] = settings

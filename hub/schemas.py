@@ -16,7 +16,7 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 # England & Wales charities (6-7 digits, optional -N subsidiary), Scotland SC, Northern Ireland NIC/100.
 CHARITY_NUMBER_PATTERN = r"^(?:[0-9]{6,7}(?:-[0-9]{1,2})?|SC[0-9]{6}|NIC[0-9]{6}|10[0-9]{4})$"
 COMPANY_NUMBER_PATTERN = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$"
-POSTCODE_PATTERN = r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}|)$"
+POSTCODE_PATTERN = r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|)$"
 PHONE_PATTERN = r"^\+?[0-9 ()-]{6,20}$"
 
 Email = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254, description="An email address")]
@@ -24,7 +24,9 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
 LongText = Annotated[str, Meta(max_length=5000)]
 CharityNumber = Annotated[str, Meta(pattern=CHARITY_NUMBER_PATTERN, description="e.g. 1234567 or SC012345")]
-CompanyNumber = Annotated[str, Meta(pattern=COMPANY_NUMBER_PATTERN, description="8 characters, e.g. 01234567")]
+CompanyNumber = Annotated[
+    str, Meta(pattern=COMPANY_NUMBER_PATTERN, description="8 characters, e.g. 01234567")
+]
 Postcode = Annotated[str, Meta(pattern=POSTCODE_PATTERN, max_length=8, description="A UK postcode")]
 Phone = Annotated[str, Meta(pattern=PHONE_PATTERN)]
 Password = Annotated[str, Meta(min_length=10, max_length=200, description="At least 10 characters")]
@@ -62,13 +64,13 @@ class OrganisationCreate(Input):
 class OrganisationUpdate(Input):
     name: Name | UnsetType = UNSET
     kind: OrganisationKind | UnsetType = UNSET
-    charity_number: CharityNumber | None | UnsetType = UNSET
-    company_number: CompanyNumber | None | UnsetType = UNSET
+    charity_number: CharityNumber | UnsetType | None = UNSET
+    company_number: CompanyNumber | UnsetType | None = UNSET
     address_line1: ShortText | UnsetType = UNSET
     address_line2: ShortText | UnsetType = UNSET
     town: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
     postcode: Postcode | UnsetType = UNSET
-    billing_email: Email | None | UnsetType = UNSET
+    billing_email: Email | UnsetType | None = UNSET
     contacts: Annotated[list[ContactIn], Meta(max_length=20)] | UnsetType = UNSET
     default_rate_band: RateBand | UnsetType = UNSET
     notes: LongText | UnsetType = UNSET
@@ -124,7 +126,7 @@ class UserCreate(Input):
 class UserUpdate(Input):
     name: Name | UnsetType = UNSET
     role: Role | UnsetType = UNSET
-    organisation_id: Id | None | UnsetType = UNSET
+    organisation_id: Id | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
 

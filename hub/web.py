@@ -44,7 +44,12 @@ def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
 def cookie(request: Request[Any, Any, Any], key: str, value: str, *, max_age: int | None = None) -> Cookie:
     settings: Settings = request.app.state.settings
     return Cookie(
-        key=key, value=value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request, settings),
+        key=key,
+        value=value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request, settings),
         path="/",
     )
 

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import get
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromQuery, QueryParameter
 
 from hub.auth import ADMIN_ONLY, roles
+from hub.deps import Db
 from hub.errors import InvalidInput
 from hub.schemas import AuditPage
 from hub.services import audit as service
@@ -17,15 +17,17 @@ from hub.services import audit as service
 
 @get("/api/v1/audit", opt=roles(ADMIN_ONLY), tags=["audit"], summary="The audit log, newest first")
 async def list_audit(
-    db: AsyncSession,
-    actor_id: Annotated[int | None, Parameter(ge=1, le=2**63 - 1)] = None,
-    action: Annotated[str | None, Parameter(max_length=64, description="prefix, e.g. 'user' or 'user.locked'")] = None,
-    object_type: Annotated[str | None, Parameter(max_length=64)] = None,
-    object_id: Annotated[str | None, Parameter(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
-    per_page: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    db: Db,
+    actor_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+    action: Annotated[
+        str | None, QueryParameter(max_length=64, description="prefix, e.g. 'user' or 'user.locked'")
+    ] = None,
+    object_type: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    object_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> AuditPage:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
@@ -33,6 +35,13 @@ async def list_audit(
     if since is not None and until is not None and until <= since:
         raise InvalidInput("must be after since", field="until")
     return await service.list_entries(
-        db, actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
-        since=since, until=until, page=page, per_page=per_page,
+        db,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        page=page,
+        per_page=per_page,
     )

@@ -7,9 +7,9 @@ from importlib.metadata import PackageNotFoundError, version
 from litestar import get
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import PUBLIC
+from hub.deps import Db
 from hub.errors import ServiceUnavailable
 from hub.schemas import Health
 
@@ -20,7 +20,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 
 @get("/healthz", opt=PUBLIC, tags=["health"], summary="Liveness and database check", cache=False)
-async def healthz(db: AsyncSession) -> Health:
+async def healthz(db: Db) -> Health:
     try:
         await db.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as exc:

@@ -93,7 +93,11 @@ async def list_users(
         conditions.append(User.role == role.value)
     total = await db.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
     rows = await db.scalars(
-        select(User).where(*conditions).order_by(User.name, User.id).offset((page - 1) * per_page).limit(per_page)
+        select(User)
+        .where(*conditions)
+        .order_by(User.name, User.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     )
     return UserPage(items=[user_out(u) for u in rows], total=total, page=page, per_page=per_page)
 
@@ -120,9 +124,17 @@ async def create_user(
     db.add(user)
     await db.flush()
     audit.record(
-        db, actor, "user.created", "user", user.id,
+        db,
+        actor,
+        "user.created",
+        "user",
+        user.id,
         summary=f"Created {data.role.value} account {email}",
-        changes={"email": [None, email], "role": [None, data.role.value], "organisation_id": [None, organisation_id]},
+        changes={
+            "email": [None, email],
+            "role": [None, data.role.value],
+            "organisation_id": [None, organisation_id],
+        },
     )
     await db.commit()
     await db.refresh(user)
@@ -147,24 +159,38 @@ async def end_sessions(db: AsyncSession, user_id: int) -> None:
 async def update_user(db: AsyncSession, actor: Identity, user_id: int, data: UserUpdate) -> User:
     """The last active admin can be neither demoted nor deactivated, so the hub is never ownerless."""
     user = await get_user(db, user_id)
-    before = {"name": user.name, "role": user.role, "organisation_id": user.organisation_id, "active": user.active}
+    before = {
+        "name": user.name,
+        "role": user.role,
+        "organisation_id": user.organisation_id,
+        "active": user.active,
+    }
     role = Role(user.role) if data.role is UNSET else data.role
     organisation_id = user.organisation_id if data.organisation_id is UNSET else data.organisation_id
     active = user.active if data.active is UNSET else data.active
     losing_admin = user.role == Role.ADMIN.value and user.active and (role != Role.ADMIN or not active)
     if losing_admin and await _active_admins(db) <= 1:
-        raise RuleViolation("the hub must keep at least one active admin", field="role" if active else "active")
+        raise RuleViolation(
+            "the hub must keep at least one active admin", field="role" if active else "active"
+        )
     user.organisation_id = await _organisation_for(db, role, organisation_id)
     if data.name is not UNSET:
         user.name = data.name.strip()
     user.role = role.value
     user.active = active
-    after = {"name": user.name, "role": user.role, "organisation_id": user.organisation_id, "active": user.active}
+    after = {
+        "name": user.name,
+        "role": user.role,
+        "organisation_id": user.organisation_id,
+        "active": user.active,
+    }
     changes = audit.diff(before, after)
     if not active:
         await end_sessions(db, user.id)
     if changes:
-        audit.record(db, actor, "user.updated", "user", user.id, summary=f"Updated {user.email}", changes=changes)
+        audit.record(
+            db, actor, "user.updated", "user", user.id, summary=f"Updated {user.email}", changes=changes
+        )
     await db.commit()
     await db.refresh(user)
     return user
@@ -181,7 +207,11 @@ async def reset_password(db: AsyncSession, actor: Identity, user_id: int, passwo
     user.locked_until = None
     await end_sessions(db, user.id)
     audit.record(
-        db, actor, "user.password_reset", "user", user.id,
+        db,
+        actor,
+        "user.password_reset",
+        "user",
+        user.id,
         summary=f"Password reset for {user.email}" + (" (account unlocked)" if was_locked else ""),
         changes={"locked": [was_locked, False]},
     )
@@ -208,11 +238,16 @@ async def login(
     ip_failures = await db.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.ip_address == ip_address, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= window_start)
+        .where(
+            LoginAttempt.ip_address == ip_address,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= window_start,
+        )
     )
     if (ip_failures or 0) >= settings.login_max_failures * IP_FAILURE_FACTOR:
         raise TooManyRequests(
-            "Too many failed sign-ins from this computer. Wait a few minutes and try again.", headers=retry_after
+            "Too many failed sign-ins from this computer. Wait a few minutes and try again.",
+            headers=retry_after,
         )
     user = await get_user_by_email(db, email) if email else None
     if user is not None and user.locked_until is not None and user.locked_until > now:
@@ -235,7 +270,11 @@ async def login(
                 user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
                 user.failed_logins = 0
                 audit.record(
-                    db, Identity.system("login throttle"), "user.locked", "user", user.id,
+                    db,
+                    Identity.system("login throttle"),
+                    "user.locked",
+                    "user",
+                    user.id,
                     summary=f"{user.email} locked after {settings.login_max_failures} failed sign-ins",
                     changes={"locked_until": [None, user.locked_until]},
                 )
@@ -266,7 +305,9 @@ async def login(
 async def logout(db: AsyncSession, identity: Identity) -> None:
     if identity.session_id is None:
         return
-    await db.execute(update(UserSession).where(UserSession.id == identity.session_id).values(ended_at=utcnow()))
+    await db.execute(
+        update(UserSession).where(UserSession.id == identity.session_id).values(ended_at=utcnow())
+    )
     await db.commit()
 
 
@@ -369,7 +410,9 @@ async def create_token(
     )
     db.add(token)
     await db.flush()
-    audit.record(db, actor, "token.created", "api_token", token.id, summary=f"Token '{name}' for {owner.email}")
+    audit.record(
+        db, actor, "token.created", "api_token", token.id, summary=f"Token '{name}' for {owner.email}"
+    )
     await db.commit()
     await db.refresh(token, ["user"])
     return secret, token
@@ -393,7 +436,11 @@ async def revoke_token(db: AsyncSession, actor: Identity, token_id: int) -> ApiT
     token.revoked_at = utcnow()
     token.revoked_by_id = actor.user_id
     audit.record(
-        db, actor, "token.revoked", "api_token", token.id,
+        db,
+        actor,
+        "token.revoked",
+        "api_token",
+        token.id,
         summary=f"Token '{token.name}' ({token.prefix}…) revoked",
     )
     await db.commit()

@@ -16,7 +16,9 @@ from hub.services.organisations import organisation_out
 
 async def organisations_by_kind(db: AsyncSession) -> dict[str, int]:
     rows = await db.execute(
-        select(Organisation.kind, func.count()).where(Organisation.active.is_(True)).group_by(Organisation.kind)
+        select(Organisation.kind, func.count())
+        .where(Organisation.active.is_(True))
+        .group_by(Organisation.kind)
     )
     counts = {kind.value: 0 for kind in OrganisationKind}
     counts.update({kind: count for kind, count in rows.all()})
@@ -32,11 +34,16 @@ async def summary_for(db: AsyncSession, identity: Identity) -> dict[str, Any]:
         summary["organisations_total"] = sum(by_kind.values())
     if identity.role == Role.RECEPTIONIST:
         recent = await db.scalars(
-            select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.created_at.desc()).limit(5)
+            select(Organisation)
+            .where(Organisation.active.is_(True))
+            .order_by(Organisation.created_at.desc())
+            .limit(5)
         )
         summary["recent_organisations"] = [organisation_out(o) for o in recent]
     if identity.role == Role.ADMIN:
-        rows = await db.execute(select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role))
+        rows = await db.execute(
+            select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)
+        )
         summary["users_by_role"] = {role: count for role, count in rows.all()}
         summary["locked_users"] = await db.scalar(
             select(func.count()).select_from(User).where(User.locked_until > utcnow())

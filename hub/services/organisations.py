@@ -182,7 +182,11 @@ async def create(db: AsyncSession, actor: Identity, data: OrganisationCreate) ->
     db.add(org)
     await db.flush()
     audit.record(
-        db, actor, "organisation.created", "organisation", org.id,
+        db,
+        actor,
+        "organisation.created",
+        "organisation",
+        org.id,
         summary=f"Created {org.name} ({org.kind})",
         changes={k: [None, v] for k, v in _snapshot(org).items() if v not in (None, "", [])},
     )
@@ -190,7 +194,9 @@ async def create(db: AsyncSession, actor: Identity, data: OrganisationCreate) ->
     return org
 
 
-async def update(db: AsyncSession, actor: Identity, organisation_id: int, data: OrganisationUpdate) -> Organisation:
+async def update(
+    db: AsyncSession, actor: Identity, organisation_id: int, data: OrganisationUpdate
+) -> Organisation:
     org = await get(db, actor, organisation_id)
     if not org.active:
         raise RuleViolation("an archived organisation cannot be edited; restore it first", field="active")
@@ -202,9 +208,7 @@ async def update(db: AsyncSession, actor: Identity, organisation_id: int, data: 
     if "contacts" in fields:
         org.contacts = _contacts(fields.pop("contacts"))
     for key, value in fields.items():
-        if key == "kind":
-            value = value.value
-        elif key == "default_rate_band":
+        if key == "kind" or key == "default_rate_band":
             value = value.value
         elif key == "postcode":
             value = normalise_postcode(value)
@@ -218,8 +222,15 @@ async def update(db: AsyncSession, actor: Identity, organisation_id: int, data: 
     changes = audit.diff(before, _snapshot(org))
     if changes:
         org.updated_at = utcnow()
-        audit.record(db, actor, "organisation.updated", "organisation", org.id, summary=f"Updated {org.name}",
-                     changes=changes)
+        audit.record(
+            db,
+            actor,
+            "organisation.updated",
+            "organisation",
+            org.id,
+            summary=f"Updated {org.name}",
+            changes=changes,
+        )
     await db.commit()
     await db.refresh(org)
     return org
@@ -240,7 +251,11 @@ async def set_active(
     org.archived_at = None if active else utcnow()
     org.updated_at = utcnow()
     audit.record(
-        db, actor, "organisation.restored" if active else "organisation.archived", "organisation", org.id,
+        db,
+        actor,
+        "organisation.restored" if active else "organisation.archived",
+        "organisation",
+        org.id,
         summary=f"{'Restored' if active else 'Archived'} {org.name}",
         changes={"active": [not active, active]},
         reason=reason,

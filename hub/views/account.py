@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import ALL_ROLES, Identity, roles
-from hub.config import Settings
+from hub.auth import ALL_ROLES, roles
+from hub.deps import Caller, Db, SettingsDep
 from hub.errors import DomainError
 from hub.services import accounts
 from hub.web import form_errors, read_form, redirect, render
@@ -18,20 +18,22 @@ EVERYONE = roles(ALL_ROLES)
 
 
 async def _tokens_page(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, *, status: int = 200, **context: Any
+    request: Request[Any, Any, Any], db: Db, identity: Caller, *, status: int = 200, **context: Any
 ) -> Template:
     tokens = [accounts.token_out(t) for t in await accounts.list_tokens(db, identity)]
-    return render(request, "hub/account/tokens.html", status_code=status, title="API tokens", tokens=tokens, **context)
+    return render(
+        request, "hub/account/tokens.html", status_code=status, title="API tokens", tokens=tokens, **context
+    )
 
 
 @get("/account/tokens", opt=EVERYONE, include_in_schema=False)
-async def tokens_page(request: Request[Any, Any, Any], db: AsyncSession, identity: Identity) -> Template:
+async def tokens_page(request: Request[Any, Any, Any], db: Db, identity: Caller) -> Template:
     return await _tokens_page(request, db, identity)
 
 
 @post("/account/tokens", opt=EVERYONE, include_in_schema=False)
 async def tokens_create(
-    request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, identity: Identity
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
 ) -> Template:
     form = await read_form(request)
     try:
@@ -39,15 +41,18 @@ async def tokens_create(
     except DomainError as exc:
         await db.rollback()
         errors, summary = form_errors(exc)
-        return await _tokens_page(request, db, identity, status_code=exc.status_code, errors=errors,
-                                  error_summary=summary)
+        return await _tokens_page(
+            request, db, identity, status_code=exc.status_code, errors=errors, error_summary=summary
+        )
     # The secret is on this one page only; it is never stored or shown again.
-    return await _tokens_page(request, db, identity, status_code=201, new_secret=secret, new_token_name=token.name)
+    return await _tokens_page(
+        request, db, identity, status_code=201, new_secret=secret, new_token_name=token.name
+    )
 
 
 @post("/account/tokens/{token_id:int}/revoke", opt=EVERYONE, include_in_schema=False)
 async def tokens_revoke(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, token_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, token_id: FromPath[int]
 ) -> Redirect:
     token = await accounts.revoke_token(db, identity, token_id)
     return redirect(request, "/account/tokens", flash=f"Token '{token.name}' revoked.")

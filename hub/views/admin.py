@@ -6,11 +6,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import ADMIN_ONLY, Identity, roles
-from hub.config import Settings
+from hub.auth import ADMIN_ONLY, roles
+from hub.deps import Caller, Db, SettingsDep
 from hub.errors import DomainError, InvalidInput
 from hub.models import Role
 from hub.schemas import UserCreate, UserUpdate, convert_input
@@ -29,7 +29,7 @@ ROLE_LABELS = {
 }
 
 
-async def _organisation_choices(db: AsyncSession, identity: Identity) -> list[tuple[int, str]]:
+async def _organisation_choices(db: Db, identity: Caller) -> list[tuple[int, str]]:
     result = await organisations_service.search(db, identity, per_page=200)
     return [(o.id, o.name) for o in result.items]
 
@@ -44,23 +44,36 @@ def _int_or_none(value: str, field: str) -> int | None:
 
 @get("/admin/users", opt=ADMIN, include_in_schema=False)
 async def users_page(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, q: str = "", role: str = ""
+    request: Request[Any, Any, Any],
+    db: Db,
+    identity: Caller,
+    q: FromQuery[str] = "",
+    role: FromQuery[str] = "",
 ) -> Template:
     role_value = Role(role) if role in ROLE_LABELS else None
     result = await accounts.list_users(db, q=q[:200] or None, role=role_value, per_page=200)
     return render(
-        request, "hub/admin/users.html", title="Accounts", result=result, q=q, role=role, role_labels=ROLE_LABELS,
-        organisations=await _organisation_choices(db, identity), values={},
+        request,
+        "hub/admin/users.html",
+        title="Accounts",
+        result=result,
+        q=q,
+        role=role,
+        role_labels=ROLE_LABELS,
+        organisations=await _organisation_choices(db, identity),
+        values={},
     )
 
 
 @post("/admin/users", opt=ADMIN, include_in_schema=False)
-async def users_create(request: Request[Any, Any, Any], db: AsyncSession, identity: Identity) -> Template | Redirect:
+async def users_create(request: Request[Any, Any, Any], db: Db, identity: Caller) -> Template | Redirect:
     form = await read_form(request)
     try:
         data = convert_input(
             {
-                "email": form.get("email", ""), "name": form.get("name", ""), "role": form.get("role", ""),
+                "email": form.get("email", ""),
+                "name": form.get("name", ""),
+                "role": form.get("role", ""),
                 "organisation_id": _int_or_none(form.get("organisation_id", ""), "organisation_id"),
                 "password": form.get("password", ""),
             },
@@ -73,40 +86,65 @@ async def users_create(request: Request[Any, Any, Any], db: AsyncSession, identi
         result = await accounts.list_users(db, per_page=200)
         values = {k: v for k, v in form.items() if k != "password"}
         return render(
-            request, "hub/admin/users.html", status_code=exc.status_code, title="Accounts", result=result, q="", role="",
-            role_labels=ROLE_LABELS, organisations=await _organisation_choices(db, identity), values=values,
-            errors=errors, error_summary=summary,
+            request,
+            "hub/admin/users.html",
+            status_code=exc.status_code,
+            title="Accounts",
+            result=result,
+            q="",
+            role="",
+            role_labels=ROLE_LABELS,
+            organisations=await _organisation_choices(db, identity),
+            values=values,
+            errors=errors,
+            error_summary=summary,
         )
     return redirect(request, f"/admin/users/{user.id}", flash=f"Account created for {user.email}.")
 
 
 async def _user_page(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, user_id: int, *, status: int = 200,
-    errors: dict[str, str] | None = None, error_summary: str | None = None,
+    request: Request[Any, Any, Any],
+    db: Db,
+    identity: Caller,
+    user_id: FromPath[int],
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    error_summary: str | None = None,
 ) -> Template:
     user = await accounts.get_user(db, user_id)
     history = (await audit.list_entries(db, object_type="user", object_id=str(user.id), per_page=20)).items
     return render(
-        request, "hub/admin/user.html", status_code=status, title=user.name, user=accounts.user_out(user),
-        role_labels=ROLE_LABELS, organisations=await _organisation_choices(db, identity), history=history,
-        errors=errors, error_summary=error_summary,
+        request,
+        "hub/admin/user.html",
+        status_code=status,
+        title=user.name,
+        user=accounts.user_out(user),
+        role_labels=ROLE_LABELS,
+        organisations=await _organisation_choices(db, identity),
+        history=history,
+        errors=errors,
+        error_summary=error_summary,
     )
 
 
 @get("/admin/users/{user_id:int}", opt=ADMIN, include_in_schema=False)
-async def user_page(request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, user_id: int) -> Template:
+async def user_page(
+    request: Request[Any, Any, Any], db: Db, identity: Caller, user_id: FromPath[int]
+) -> Template:
     return await _user_page(request, db, identity, user_id)
 
 
 @post("/admin/users/{user_id:int}", opt=ADMIN, include_in_schema=False)
 async def user_update(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, user_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, user_id: FromPath[int]
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
         data = convert_input(
             {
-                "name": form.get("name", ""), "role": form.get("role", ""),
+                "name": form.get("name", ""),
+                "role": form.get("role", ""),
                 "organisation_id": _int_or_none(form.get("organisation_id", ""), "organisation_id"),
                 "active": form.get("active") == "on",
             },
@@ -116,14 +154,15 @@ async def user_update(
     except DomainError as exc:
         await db.rollback()
         errors, summary = form_errors(exc)
-        return await _user_page(request, db, identity, user_id, status_code=exc.status_code, errors=errors,
-                                error_summary=summary)
+        return await _user_page(
+            request, db, identity, user_id, status_code=exc.status_code, errors=errors, error_summary=summary
+        )
     return redirect(request, f"/admin/users/{user_id}", flash="Account saved.")
 
 
 @post("/admin/users/{user_id:int}/password", opt=ADMIN, include_in_schema=False)
 async def user_reset_password(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, user_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, user_id: FromPath[int]
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
@@ -133,21 +172,22 @@ async def user_reset_password(
     except DomainError as exc:
         await db.rollback()
         errors, summary = form_errors(exc)
-        return await _user_page(request, db, identity, user_id, status_code=exc.status_code, errors=errors,
-                                error_summary=summary)
+        return await _user_page(
+            request, db, identity, user_id, status_code=exc.status_code, errors=errors, error_summary=summary
+        )
     return redirect(request, f"/admin/users/{user.id}", flash="Password reset; the account is unlocked.")
 
 
 @get("/admin/audit", opt=ADMIN, include_in_schema=False)
 async def audit_page(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    settings: Settings,
-    action: str = "",
-    object_type: str = "",
-    object_id: str = "",
-    on: str = "",
-    page: int = 1,
+    db: Db,
+    settings: SettingsDep,
+    action: FromQuery[str] = "",
+    object_type: FromQuery[str] = "",
+    object_id: FromQuery[str] = "",
+    on: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
 ) -> Template:
     errors: dict[str, str] = {}
     since = until = None
@@ -162,11 +202,26 @@ async def audit_page(
             until = datetime.combine(day + timedelta(days=1), time.min, tzinfo=settings.zone)
     page = max(1, min(page, 100_000))
     result = await audit.list_entries(
-        db, action=action[:64] or None, object_type=object_type[:64] or None, object_id=object_id[:64] or None,
-        since=since, until=until, page=page, per_page=50,
+        db,
+        action=action[:64] or None,
+        object_type=object_type[:64] or None,
+        object_id=object_id[:64] or None,
+        since=since,
+        until=until,
+        page=page,
+        per_page=50,
     )
     pages = max(1, -(-result.total // result.per_page))
     return render(
-        request, "hub/admin/audit.html", title="Audit log", result=result, action=action, object_type=object_type,
-        object_id=object_id, on=on, pages=pages, errors=errors, object_types=await audit.object_types(db),
+        request,
+        "hub/admin/audit.html",
+        title="Audit log",
+        result=result,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        on=on,
+        pages=pages,
+        errors=errors,
+        object_types=await audit.object_types(db),
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import ALL_ROLES, PUBLIC, SESSION_COOKIE, Identity, roles
-from hub.config import Settings
+from hub.auth import ALL_ROLES, PUBLIC, SESSION_COOKIE, roles
+from hub.deps import Caller, Db, SettingsDep, Viewer
 from hub.errors import TooManyRequests, Unauthenticated
 from hub.services import home as home_service
 from hub.services.accounts import login as login_user
@@ -22,14 +22,16 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
 
 
 @get("/login", opt=PUBLIC, include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], viewer: Identity | None, next: str | None = None) -> Template | Redirect:
+async def login_page(
+    request: Request[Any, Any, Any], viewer: Viewer, next: FromQuery[str | None] = None
+) -> Template | Redirect:
     if viewer is not None:
         return Redirect(path=safe_next(next))
     return render(request, "hub/login.html", title="Sign in", next=safe_next(next), email="")
 
 
 @post("/login", opt=PUBLIC, include_in_schema=False)
-async def login_submit(request: Request[Any, Any, Any], db: AsyncSession, settings: Settings) -> Template | Redirect:
+async def login_submit(request: Request[Any, Any, Any], db: Db, settings: SettingsDep) -> Template | Redirect:
     form = await read_form(request)
     email, password, target = form.get("email", ""), form.get("password", ""), safe_next(form.get("next"))
     errors: dict[str, str] = {}
@@ -38,24 +40,44 @@ async def login_submit(request: Request[Any, Any, Any], db: AsyncSession, settin
     if not password:
         errors["password"] = "Enter your password."
     if errors:
-        return render(request, "hub/login.html", status_code=400, title="Sign in", errors=errors,
-                      error_summary="Please fill in both fields.", next=target, email=email)
+        return render(
+            request,
+            "hub/login.html",
+            status_code=400,
+            title="Sign in",
+            errors=errors,
+            error_summary="Please fill in both fields.",
+            next=target,
+            email=email,
+        )
     try:
         secret, _user = await login_user(
-            db, settings, email, password, ip_address=_client_ip(request),
+            db,
+            settings,
+            email,
+            password,
+            ip_address=_client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
     except (Unauthenticated, TooManyRequests) as exc:
         status = 429 if isinstance(exc, TooManyRequests) else 400
-        return render(request, "hub/login.html", status_code=status, title="Sign in", errors={"password": exc.detail},
-                      error_summary=exc.detail, next=target, email=email)
+        return render(
+            request,
+            "hub/login.html",
+            status_code=status,
+            title="Sign in",
+            errors={"password": exc.detail},
+            error_summary=exc.detail,
+            next=target,
+            email=email,
+        )
     response = redirect(request, target)
     response.cookies.append(cookie(request, SESSION_COOKIE, secret, max_age=settings.session_hours * 3600))
     return response
 
 
 @post("/logout", opt=roles(ALL_ROLES), include_in_schema=False)
-async def logout(request: Request[Any, Any, Any], db: AsyncSession, identity: Identity) -> Redirect:
+async def logout(request: Request[Any, Any, Any], db: Db, identity: Caller) -> Redirect:
     await logout_user(db, identity)
     response = redirect(request, "/login", flash="You have signed out.")
     response.cookies.append(expired_cookie(request, SESSION_COOKIE))
@@ -63,7 +85,7 @@ async def logout(request: Request[Any, Any, Any], db: AsyncSession, identity: Id
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
-async def home(request: Request[Any, Any, Any], db: AsyncSession, viewer: Identity | None) -> Template:
+async def home(request: Request[Any, Any, Any], db: Db, viewer: Viewer) -> Template:
     if viewer is None:
         return render(request, "hub/public_home.html", title="Welcome")
     summary = await home_service.summary_for(db, viewer)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import STAFF, Identity, roles
+from hub.auth import STAFF, roles
+from hub.deps import Caller, Db
 from hub.errors import DomainError, InvalidInput
 from hub.models import OrganisationKind, RateBand, Role
 from hub.schemas import OrganisationCreate, OrganisationUpdate, convert_input
@@ -26,8 +27,17 @@ KIND_LABELS = {
     "individual": "Individual",
 }
 FIELDS = (
-    "name", "kind", "charity_number", "company_number", "address_line1", "address_line2", "town", "postcode",
-    "billing_email", "default_rate_band", "notes",
+    "name",
+    "kind",
+    "charity_number",
+    "company_number",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "billing_email",
+    "default_rate_band",
+    "notes",
 )
 
 
@@ -41,7 +51,9 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
     for name in FIELDS:
         value = form.get(name, "")
         if name in {"charity_number", "company_number", "billing_email", "default_rate_band"}:
-            data[name] = value.upper() if value and name in {"charity_number", "company_number"} else (value or None)
+            data[name] = (
+                value.upper() if value and name in {"charity_number", "company_number"} else (value or None)
+            )
         elif name == "postcode":
             data[name] = value.upper()
         else:
@@ -51,10 +63,14 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
     while f"contacts-{index}-name" in form or index < CONTACT_ROWS:
         row = {k: form.get(f"contacts-{index}-{k}", "") for k in ("name", "email", "phone", "role")}
         if any(row.values()):
-            contacts.append({
-                "name": row["name"], "email": row["email"] or None, "phone": row["phone"] or None,
-                "role": row["role"],
-            })
+            contacts.append(
+                {
+                    "name": row["name"],
+                    "email": row["email"] or None,
+                    "phone": row["phone"] or None,
+                    "role": row["role"],
+                }
+            )
         index += 1
         if index > 40:
             break
@@ -83,12 +99,12 @@ def _contact_row_count(values: dict[str, Any]) -> int:
 @get("/organisations", opt=roles(STAFF, Role.TRUSTEE), include_in_schema=False)
 async def organisation_list(
     request: Request[Any, Any, Any],
-    db: AsyncSession,
-    identity: Identity,
-    q: str = "",
-    kind: str = "",
-    status: str = "active",
-    page: int = 1,
+    db: Db,
+    identity: Caller,
+    q: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    status: FromQuery[str] = "active",
+    page: FromQuery[int] = 1,
 ) -> Template:
     errors: dict[str, str] = {}
     kind_value = None
@@ -102,25 +118,46 @@ async def organisation_list(
         status = "active"
     page = max(1, min(page, 100_000))
     result = await service.search(
-        db, identity, q=q[:200], kind=kind_value, page=page, per_page=25,
+        db,
+        identity,
+        q=q[:200],
+        kind=kind_value,
+        page=page,
+        per_page=25,
         active={"active": True, "archived": False, "all": None}[status],
     )
     pages = max(1, -(-result.total // result.per_page))
     return render(
-        request, "hub/organisations/list.html", title="Organisations", result=result, q=q, kind=kind,
-        status=status, pages=pages, errors=errors, can_edit=identity.role in STAFF, **_choices(),
+        request,
+        "hub/organisations/list.html",
+        title="Organisations",
+        result=result,
+        q=q,
+        kind=kind,
+        status=status,
+        pages=pages,
+        errors=errors,
+        can_edit=identity.role in STAFF,
+        **_choices(),
     )
 
 
 @get("/organisations/new", opt=roles(STAFF), include_in_schema=False)
 async def organisation_new(request: Request[Any, Any, Any]) -> Template:
-    return render(request, "hub/organisations/form.html", title="Add an organisation", org=None, values={},
-                  contact_rows=CONTACT_ROWS, **_choices())
+    return render(
+        request,
+        "hub/organisations/form.html",
+        title="Add an organisation",
+        org=None,
+        values={},
+        contact_rows=CONTACT_ROWS,
+        **_choices(),
+    )
 
 
 @post("/organisations/new", opt=roles(STAFF), include_in_schema=False)
 async def organisation_create(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity
+    request: Request[Any, Any, Any], db: Db, identity: Caller
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
@@ -129,30 +166,52 @@ async def organisation_create(
     except DomainError as exc:
         await db.rollback()
         errors, summary = form_errors(exc)
-        return render(request, "hub/organisations/form.html", status_code=exc.status_code, title="Add an organisation",
-                      org=None, values=form, errors=errors, error_summary=summary,
-                      contact_rows=_contact_row_count(form), **_choices())
+        return render(
+            request,
+            "hub/organisations/form.html",
+            status_code=exc.status_code,
+            title="Add an organisation",
+            org=None,
+            values=form,
+            errors=errors,
+            error_summary=summary,
+            contact_rows=_contact_row_count(form),
+            **_choices(),
+        )
     return redirect(request, f"/organisations/{org.id}", flash=f"{org.name} was added.")
 
 
-@get("/organisations/{organisation_id:int}", opt=roles(STAFF, Role.TRUSTEE, Role.TENANT), include_in_schema=False)
+@get(
+    "/organisations/{organisation_id:int}",
+    opt=roles(STAFF, Role.TRUSTEE, Role.TENANT),
+    include_in_schema=False,
+)
 async def organisation_detail(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, organisation_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromPath[int]
 ) -> Template:
     org = await service.get(db, identity, organisation_id)
     history = None
     if identity.role in STAFF:
-        history = (await audit.list_entries(db, object_type="organisation", object_id=str(org.id), per_page=20)).items
+        history = (
+            await audit.list_entries(db, object_type="organisation", object_id=str(org.id), per_page=20)
+        ).items
     values = _values_from(org)
     return render(
-        request, "hub/organisations/detail.html", title=org.name, org=service.organisation_out(org), values=values,
-        history=history, can_edit=identity.role in STAFF, contact_rows=_contact_row_count(values), **_choices(),
+        request,
+        "hub/organisations/detail.html",
+        title=org.name,
+        org=service.organisation_out(org),
+        values=values,
+        history=history,
+        can_edit=identity.role in STAFF,
+        contact_rows=_contact_row_count(values),
+        **_choices(),
     )
 
 
 @post("/organisations/{organisation_id:int}", opt=roles(STAFF), include_in_schema=False)
 async def organisation_update(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, organisation_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromPath[int]
 ) -> Template | Redirect:
     form = await read_form(request)
     org = await service.get(db, identity, organisation_id)
@@ -166,15 +225,24 @@ async def organisation_update(
         errors, summary = form_errors(exc)
         org = await service.get(db, identity, organisation_id)
         return render(
-            request, "hub/organisations/detail.html", status_code=exc.status_code, title=org.name,
-            org=service.organisation_out(org), values=form, errors=errors, error_summary=summary, history=None,
-            can_edit=True, contact_rows=_contact_row_count(form), **_choices(),
+            request,
+            "hub/organisations/detail.html",
+            status_code=exc.status_code,
+            title=org.name,
+            org=service.organisation_out(org),
+            values=form,
+            errors=errors,
+            error_summary=summary,
+            history=None,
+            can_edit=True,
+            contact_rows=_contact_row_count(form),
+            **_choices(),
         )
     return redirect(request, f"/organisations/{org.id}", flash="Changes saved.")
 
 
 async def _set_active(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, organisation_id: int, active: bool
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromPath[int], active: bool
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
@@ -187,22 +255,33 @@ async def _set_active(
         errors, summary = form_errors(exc)
         values = _values_from(org)
         return render(
-            request, "hub/organisations/detail.html", status_code=exc.status_code, title=org.name,
-            org=service.organisation_out(org), values=values, errors=errors, error_summary=summary, history=None,
-            can_edit=True, contact_rows=_contact_row_count(values), **_choices(),
+            request,
+            "hub/organisations/detail.html",
+            status_code=exc.status_code,
+            title=org.name,
+            org=service.organisation_out(org),
+            values=values,
+            errors=errors,
+            error_summary=summary,
+            history=None,
+            can_edit=True,
+            contact_rows=_contact_row_count(values),
+            **_choices(),
         )
-    return redirect(request, f"/organisations/{org.id}", flash=f"{org.name} was {'restored' if active else 'archived'}.")
+    return redirect(
+        request, f"/organisations/{org.id}", flash=f"{org.name} was {'restored' if active else 'archived'}."
+    )
 
 
 @post("/organisations/{organisation_id:int}/archive", opt=roles(STAFF), include_in_schema=False)
 async def organisation_archive(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, organisation_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromPath[int]
 ) -> Template | Redirect:
     return await _set_active(request, db, identity, organisation_id, active=False)
 
 
 @post("/organisations/{organisation_id:int}/restore", opt=roles(STAFF), include_in_schema=False)
 async def organisation_restore(
-    request: Request[Any, Any, Any], db: AsyncSession, identity: Identity, organisation_id: int
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromPath[int]
 ) -> Template | Redirect:
     return await _set_active(request, db, identity, organisation_id, active=True)
