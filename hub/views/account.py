@@ -18,11 +18,11 @@ EVERYONE = roles(ALL_ROLES)
 
 
 async def _tokens_page(
-    request: Request[Any, Any, Any], db: Db, identity: Caller, *, status: int = 200, **context: Any
+    request: Request[Any, Any, Any], db: Db, identity: Caller, *, status_code: int = 200, **context: Any
 ) -> Template:
     tokens = [accounts.token_out(t) for t in await accounts.list_tokens(db, identity)]
     return render(
-        request, "hub/account/tokens.html", status_code=status, title="API tokens", tokens=tokens, **context
+        request, "hub/account/tokens.html", status_code=status_code, title="API tokens", tokens=tokens, **context
     )
 
 

@@ -108,7 +108,7 @@ async def _user_page(
     identity: Caller,
     user_id: FromPath[int],
     *,
-    status: int = 200,
+    status_code: int = 200,
     errors: dict[str, str] | None = None,
     error_summary: str | None = None,
 ) -> Template:
@@ -117,7 +117,7 @@ async def _user_page(
     return render(
         request,
         "hub/admin/user.html",
-        status_code=status,
+        status_code=status_code,
         title=user.name,
         user=accounts.user_out(user),
         role_labels=ROLE_LABELS,
