@@ -126,7 +126,7 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Parse ``HUB_*`` variables. Raises :class:`SettingsError` naming the first bad variable."""
     env = os.environ if env is None else env
-    environment = env.get("HUB_ENV", "development").strip().lower()
+    environment = env.get("HUB_ENV", "").strip().lower() or "development"
     if environment not in ENVIRONMENTS:
         raise SettingsError("HUB_ENV", f"expected one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
 

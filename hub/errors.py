@@ -54,6 +54,12 @@ class InvalidInput(DomainError):
     title = "Some of the values given are not valid"
 
 
+class MalformedInput(InvalidInput):
+    """A value of the wrong shape or type (the same check the API's schema makes): 400."""
+
+    status_code = 400
+
+
 class RuleViolation(DomainError):
     status_code = 422
     slug = "rule-violation"

@@ -9,7 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from hub.db import MAX_ID
-from hub.errors import FieldError, InvalidInput, humanise
+from hub.errors import FieldError, MalformedInput, humanise
 from hub.models import OrganisationKind, RateBand, Role
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -227,4 +227,4 @@ def convert_input(data: Any, type_: type[T]) -> T:
             field = message.split("`")[1]
             message = "is required"
         reason = humanise(message)
-        raise InvalidInput(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason)]) from exc
+        raise MalformedInput(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason)]) from exc
