@@ -180,6 +180,10 @@ def field_errors_from_validation(exc: ValidationException) -> list[FieldError]:
     return errors
 
 
+# What a failed pattern means, in words (filled in by the schemas that define the patterns).
+PATTERN_REASONS: dict[str, str] = {}
+
+
 def humanise(message: str) -> str:
     message = message.strip()
     replacements = (
@@ -193,6 +197,9 @@ def humanise(message: str) -> str:
         if message.startswith(prefix):
             return template.format(message.removeprefix(prefix))
     if message.startswith("Expected `str` matching regex"):
+        for pattern, reason in PATTERN_REASONS.items():
+            if repr(pattern) in message or pattern in message:
+                return reason
         return "is not in the expected format"
     if message.startswith("Invalid enum value"):
         return message.replace("Invalid enum value", "must be one of the allowed values, not")

@@ -9,7 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from hub.db import MAX_ID
-from hub.errors import FieldError, MalformedInput, humanise
+from hub.errors import PATTERN_REASONS, FieldError, MalformedInput, humanise
 from hub.models import OrganisationKind, RateBand, Role
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -19,6 +19,16 @@ COMPANY_NUMBER_PATTERN = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$"
 POSTCODE_PATTERN = r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|)$"
 PHONE_PATTERN = r"^\+?[0-9 ()-]{6,20}$"
 
+PATTERN_REASONS.update(
+    {
+        EMAIL_PATTERN: "is not an email address (e.g. name@example.org)",
+        CHARITY_NUMBER_PATTERN: "is not a charity number (e.g. 1170123, or SC012345 in Scotland)",
+        COMPANY_NUMBER_PATTERN: "is not a company number (8 characters, e.g. 01234567 or SC123456)",
+        POSTCODE_PATTERN: "is not a UK postcode (e.g. FY7 6HP)",
+        PHONE_PATTERN: "is not a phone number (digits, spaces and + only)",
+    }
+)
+
 Email = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254, description="An email address")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=200)]
@@ -27,7 +37,7 @@ CharityNumber = Annotated[str, Meta(pattern=CHARITY_NUMBER_PATTERN, description=
 CompanyNumber = Annotated[
     str, Meta(pattern=COMPANY_NUMBER_PATTERN, description="8 characters, e.g. 01234567")
 ]
-Postcode = Annotated[str, Meta(pattern=POSTCODE_PATTERN, max_length=8, description="A UK postcode")]
+Postcode = Annotated[str, Meta(pattern=POSTCODE_PATTERN, description="A UK postcode")]
 Phone = Annotated[str, Meta(pattern=PHONE_PATTERN)]
 Password = Annotated[str, Meta(min_length=10, max_length=200, description="At least 10 characters")]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
