@@ -209,6 +209,19 @@ def tokens_create(email: str, name: str) -> None:
 DEMO_DATABASE = Path("var/demo.sqlite3")
 
 
+async def _table_names(settings: Settings) -> list[str]:
+    from sqlalchemy import inspect
+
+    from hub.db import create_engine
+
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda sync_conn: inspect(sync_conn).get_table_names())
+    finally:
+        await engine.dispose()
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -220,24 +233,40 @@ DEMO_DATABASE = Path("var/demo.sqlite3")
     show_default=True,
     help="SQLite file for the demo; it is made afresh.",
 )
+@click.option(
+    "--database-url", default=None, help="Use this (empty) database instead, e.g. a new PostgreSQL database."
+)
 @click.option("--no-serve", is_flag=True, help="Only make the demo database.")
-def demo(host: str, port: int, database: Path, no_serve: bool) -> None:
+def demo(host: str, port: int, database: Path, database_url: str | None, no_serve: bool) -> None:
     """Make a fresh demo database (a Fleetwood-style hub) and serve it."""
     from hub import demo as demo_data
     from hub import migrations
+    from hub.config import SettingsError, load_settings
 
     settings = _settings()
     if settings.is_production:
         raise click.ClickException("the demo refuses to run with HUB_ENV=production")
-    settings = replace(settings, database_url=f"sqlite+aiosqlite:///{database}")
-    path = sqlite_path(settings.database_url)
-    assert path is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if database_url:
+        try:
+            url = load_settings({"HUB_DATABASE_URL": database_url}).database_url
+        except SettingsError as exc:
+            raise click.ClickException(f"--database-url: {exc.reason}") from exc
+        settings = replace(settings, database_url=url)
+        # Never seed demo people into a database that holds anything: it might be a real hub.
+        if asyncio.run(_table_names(settings)):
+            raise click.ClickException(
+                "--database-url: the demo needs an empty database; this one has tables"
+            )
+    else:
+        settings = replace(settings, database_url=f"sqlite+aiosqlite:///{database}")
+        path = sqlite_path(settings.database_url)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrations.upgrade(settings)
     _run_with_db(settings, demo_data.seed)
-    click.echo(f"Demo hub ready in {path}.")
+    click.echo(f"Demo hub ready in {database_url or database}.")
     click.echo("")
     click.echo("Sign in with any of these (role: email / password):")
     for login in demo_data.DEMO_LOGINS:

@@ -223,18 +223,40 @@ class Health(Struct):
 T = TypeVar("T")
 
 
+def _one_error(exc: msgspec.ValidationError) -> FieldError:
+    message = str(exc)
+    field = "body"
+    if " - at `$" in message:
+        message, _, path = message.rpartition(" - at `$")
+        field = path.rstrip("`").lstrip(".") or "body"
+    if message.startswith("Object missing required field `"):
+        name = message.split("`")[1]
+        field = name if field == "body" else f"{field}.{name}"
+        message = "is required"
+    return FieldError(field=field, reason=humanise(message))
+
+
 def convert_input(data: Any, type_: type[T]) -> T:
-    """Validate plain data (from an HTML form or the CLI) the same way the API does."""
-    try:
-        return msgspec.convert(data, type_, strict=False)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        field = "body"
-        if " - at `$" in message:
-            message, _, path = message.rpartition(" - at `$")
-            field = path.rstrip("`").lstrip(".") or "body"
-        if message.startswith("Object missing required field `"):
-            field = message.split("`")[1]
-            message = "is required"
-        reason = humanise(message)
-        raise MalformedInput(f"{field}: {reason}", errors=[FieldError(field=field, reason=reason)]) from exc
+    """Validate plain data (from an HTML form or the CLI) the same way the API does.
+
+    msgspec stops at the first error; a person filling a form wants to hear about every field at
+    once, so each failing top-level field is set aside and the rest checked again.
+    """
+    remaining = dict(data) if isinstance(data, dict) else data
+    errors: list[FieldError] = []
+    for _ in range(50):
+        try:
+            result = msgspec.convert(remaining, type_, strict=False)
+        except msgspec.ValidationError as exc:
+            error = _one_error(exc)
+            errors.append(error)
+            top = error.field.split(".")[0].split("[")[0]
+            if not isinstance(remaining, dict) or top not in remaining:
+                break  # a missing required field: nothing more can be checked without it
+            remaining = {k: v for k, v in remaining.items() if k != top}
+            continue
+        if not errors:
+            return result
+        break
+    detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+    raise MalformedInput(detail, errors=errors)

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
-API_TOKEN_PREFIX = "hk_"
+API_TOKEN_PREFIX = "hk_"  # noqa: S105 - a visible prefix, not a secret
 
 
 def hash_password(password: str) -> str:

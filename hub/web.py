@@ -122,7 +122,12 @@ def form_errors(error: DomainError) -> tuple[dict[str, str], str]:
     by_field: dict[str, str] = {}
     for item in error.errors:
         by_field.setdefault(item.field, item.reason)
-    summary = error.detail if not error.errors else f"Please correct {len(by_field)} field(s) below."
+    count = len(by_field)
+    summary = (
+        error.detail
+        if not count
+        else f"Please correct {'this field' if count == 1 else f'these {count} fields'}."
+    )
     return by_field, summary
 
 

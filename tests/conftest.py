@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,6 +75,17 @@ async def _pg_execute(url: str, *statements: str) -> None:
         await conn.close()
 
 
+def _blocking(statement_coroutine: Awaitable[None]) -> None:
+    """Run setup SQL on its own thread: Playwright's sync API keeps an event loop on this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def wrapper() -> None:
+        await statement_coroutine
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, wrapper()).result()
+
+
 def base_settings(database_url: str) -> Settings:
     settings = load_settings({"HUB_ENV": "test", "HUB_DATABASE_URL": database_url})
     return replace(settings, secret_key="test-secret-key-that-is-long-enough-0123456789")
@@ -91,12 +103,26 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
         return
     name = f"hub_template_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_execute(url, f'CREATE DATABASE "{name}"'))
+    _blocking(_pg_execute(url, f'CREATE DATABASE "{name}"'))
     try:
         migrations.upgrade(base_settings(_pg_url_for(url, name)))
         yield name
     finally:
-        asyncio.run(_pg_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _blocking(_pg_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def fresh_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new, uniquely named PostgreSQL database (a copy of ``template`` if given), dropped after."""
+    url = _test_database_url()
+    assert url is not None
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    suffix = f' TEMPLATE "{template}"' if template else ""
+    _blocking(_pg_execute(url, f'CREATE DATABASE "{name}"{suffix}'))
+    try:
+        yield _pg_url_for(url, name)
+    finally:
+        _blocking(_pg_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -107,12 +133,8 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
         shutil.copyfile(template_database, target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    name = f"hub_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_execute(url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-    try:
-        yield _pg_url_for(url, name)
-    finally:
-        asyncio.run(_pg_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_postgres_database(template_database) as database:
+        yield database
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from hub.auth import ADMIN_ONLY, ALL_ROLES, roles
 from hub.deps import Caller, Db, SettingsDep

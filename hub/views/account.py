@@ -22,7 +22,12 @@ async def _tokens_page(
 ) -> Template:
     tokens = [accounts.token_out(t) for t in await accounts.list_tokens(db, identity)]
     return render(
-        request, "hub/account/tokens.html", status_code=status_code, title="API tokens", tokens=tokens, **context
+        request,
+        "hub/account/tokens.html",
+        status_code=status_code,
+        title="API tokens",
+        tokens=tokens,
+        **context,
     )
 
 

@@ -38,7 +38,7 @@ async def login_submit(request: Request[Any, Any, Any], db: Db, settings: Settin
     if not email:
         errors["email"] = "Enter your email address."
     if not password:
-        errors["password"] = "Enter your password."
+        errors["password"] = "Enter your password."  # noqa: S105 - form field names
     if errors:
         return render(
             request,

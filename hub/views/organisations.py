@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get, post
@@ -45,8 +46,11 @@ def _choices() -> dict[str, Any]:
     return {"kinds": KIND_LABELS, "rate_bands": [(b.value, b.value.capitalize()) for b in RateBand]}
 
 
-def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
-    """Blank optional inputs mean "none"; contact rows with no name are ignored."""
+def _form_to_data(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
+    """Blank optional inputs mean "none"; empty contact rows are dropped.
+
+    Also returns which form row each kept contact came from, to put errors back beside it.
+    """
     data: dict[str, Any] = {}
     for name in FIELDS:
         value = form.get(name, "")
@@ -59,10 +63,12 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
         else:
             data[name] = value
     contacts = []
+    rows: list[int] = []
     index = 0
     while f"contacts-{index}-name" in form or index < CONTACT_ROWS:
         row = {k: form.get(f"contacts-{index}-{k}", "") for k in ("name", "email", "phone", "role")}
         if any(row.values()):
+            rows.append(index)
             contacts.append(
                 {
                     "name": row["name"],
@@ -75,7 +81,22 @@ def _form_to_data(form: dict[str, str]) -> dict[str, Any]:
         if index > 40:
             break
     data["contacts"] = contacts
-    return data
+    return data, rows
+
+
+_CONTACT_FIELD = re.compile(r"^contacts\[(\d+)\]\.(\w+)$")
+
+
+def _page_errors(exc: DomainError, rows: list[int]) -> tuple[dict[str, str], str]:
+    """Name errors after the inputs on the page: ``contacts[1].email`` → ``contacts-3-email``."""
+    errors, summary = form_errors(exc)
+    named: dict[str, str] = {}
+    for field, reason in errors.items():
+        match = _CONTACT_FIELD.match(field)
+        if match and int(match.group(1)) < len(rows):
+            field = f"contacts-{rows[int(match.group(1))]}-{match.group(2)}"
+        named[field] = reason
+    return named, summary
 
 
 def _values_from(org: Any | None, form: dict[str, str] | None = None) -> dict[str, Any]:
@@ -160,12 +181,12 @@ async def organisation_create(
     request: Request[Any, Any, Any], db: Db, identity: Caller
 ) -> Template | Redirect:
     form = await read_form(request)
+    data, rows = _form_to_data(form)
     try:
-        data = convert_input(_form_to_data(form), OrganisationCreate)
-        org = await service.create(db, identity, data)
+        org = await service.create(db, identity, convert_input(data, OrganisationCreate))
     except DomainError as exc:
         await db.rollback()
-        errors, summary = form_errors(exc)
+        errors, summary = _page_errors(exc, rows)
         return render(
             request,
             "hub/organisations/form.html",
@@ -215,14 +236,14 @@ async def organisation_update(
 ) -> Template | Redirect:
     form = await read_form(request)
     org = await service.get(db, identity, organisation_id)
+    data, rows = _form_to_data(form)
+    if data.get("default_rate_band") is None:
+        data.pop("default_rate_band")  # "set from the kind" leaves the stored band as it is
     try:
-        data = _form_to_data(form)
-        if data.get("default_rate_band") is None:
-            data.pop("default_rate_band")
         org = await service.update(db, identity, organisation_id, convert_input(data, OrganisationUpdate))
     except DomainError as exc:
         await db.rollback()
-        errors, summary = form_errors(exc)
+        errors, summary = _page_errors(exc, rows)
         org = await service.get(db, identity, organisation_id)
         return render(
             request,

@@ -14,18 +14,25 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ON_CI
+from tests.conftest import ON_CI, backend, fresh_postgres_database
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("HUB_SCREENSHOT_DIR", "screenshots"))
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -35,23 +42,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``hubkeeper demo`` on a free port: the same command the README gives people."""
+    """``hubkeeper demo`` on a free port: the command the README gives people, on the test backend."""
+    with ExitStack() as cleanup:
+        command = [sys.executable, "-m", "hub", "demo"]
+        if backend() == "postgresql":
+            command += ["--database-url", cleanup.enter_context(fresh_postgres_database())]
+        else:
+            command += ["--database", str(tmp_path_factory.mktemp("browser") / "demo.sqlite3")]
+        yield from _serve(command, tmp_path_factory.getbasetemp() / "server.log")
+
+
+def _serve(command: list[str], log_path: Path) -> Iterator[str]:
     port = _free_port()
-    database = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
-    log = (tmp_path_factory.getbasetemp() / "server.log").open("w")
+    log = log_path.open("w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "demo", "--port", str(port), "--database", str(database)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
+    process = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -66,7 +79,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API holds an event loop on the main thread while it runs, which
+# would break later tests that call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
@@ -113,8 +128,10 @@ def accessibility_violations(page: Any) -> list[str]:
     """axe-core's WCAG 2 A/AA checks on the current page (axe ships inside the PyPI package)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-               "resultTypes": ["violations"]}
+    options = {
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"],
+    }
     results = Axe().run(page, options=options)
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

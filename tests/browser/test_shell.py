@@ -90,8 +90,12 @@ def test_receptionist_adds_an_organisation_and_sees_errors_beside_fields(page: A
 
 def test_admin_pages_are_accessible(page: Any, live_server: str) -> None:
     sign_in(page, live_server, "admin@hub.test", "admin-demo-pass")
-    for path, name in [("/admin/users", "admin-users"), ("/admin/users/1", "admin-user"),
-                       ("/admin/audit", "admin-audit"), ("/account/tokens", "api-tokens")]:
+    for path, name in [
+        ("/admin/users", "admin-users"),
+        ("/admin/users/1", "admin-user"),
+        ("/admin/audit", "admin-audit"),
+        ("/account/tokens", "api-tokens"),
+    ]:
         page.goto(f"{live_server}{path}")
         screenshot(page, name)
         assert accessibility_violations(page) == [], path

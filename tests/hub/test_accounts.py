@@ -68,7 +68,9 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(hub: Hub
     assert "locked" in locked.text
     stored = hub.run(lambda db: db.get(User, user.id))
     assert stored is not None and stored.locked_until is not None
-    entries = hub.run(lambda db: db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(user.id))))
+    entries = hub.run(
+        lambda db: db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(user.id)))
+    )
     assert "user.locked" in list(entries)
 
 
@@ -113,8 +115,9 @@ def test_admin_reset_unlocks_and_ends_sessions(hub: Hub) -> None:
     for _ in range(5):
         hub.login(user.email, "wrong-password")
     admin = hub.headers_for(Role.ADMIN)
-    response = hub.client.post(f"/api/v1/users/{user.id}/password", json={"password": "a-brand-new-pass"},
-                               headers=admin)
+    response = hub.client.post(
+        f"/api/v1/users/{user.id}/password", json={"password": "a-brand-new-pass"}, headers=admin
+    )
     assert response.status_code == 200, response.text
     assert response.json()["locked_until"] is None
     # The old session no longer works; the old password neither; the new one does.
@@ -176,11 +179,16 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(hub: Hub) -> None:
     headers = {"Authorization": f"Bearer {hub.token_for(admin)}"}
     demote = hub.client.patch(f"/api/v1/users/{admin.id}", json={"role": "trustee"}, headers=headers)
     assert demote.status_code == 422
-    assert demote.json()["errors"] == [{"field": "role", "reason": "the hub must keep at least one active admin"}]
+    assert demote.json()["errors"] == [
+        {"field": "role", "reason": "the hub must keep at least one active admin"}
+    ]
     deactivate = hub.client.patch(f"/api/v1/users/{admin.id}", json={"active": False}, headers=headers)
     assert deactivate.status_code == 422
     hub.make_user(Role.ADMIN)
-    assert hub.client.patch(f"/api/v1/users/{admin.id}", json={"role": "trustee"}, headers=headers).status_code == 200
+    assert (
+        hub.client.patch(f"/api/v1/users/{admin.id}", json={"role": "trustee"}, headers=headers).status_code
+        == 200
+    )
 
 
 def test_admin_creates_a_tenant_account_and_it_can_sign_in(hub: Hub) -> None:
@@ -188,8 +196,13 @@ def test_admin_creates_a_tenant_account_and_it_can_sign_in(hub: Hub) -> None:
     admin = hub.headers_for(Role.ADMIN)
     response = hub.client.post(
         "/api/v1/users",
-        json={"email": "Dean@Coastal.org", "name": "Dean Walsh", "role": "tenant", "organisation_id": org_id,
-              "password": "youth-work-rocks"},
+        json={
+            "email": "Dean@Coastal.org",
+            "name": "Dean Walsh",
+            "role": "tenant",
+            "organisation_id": org_id,
+            "password": "youth-work-rocks",
+        },
         headers=admin,
     )
     assert response.status_code == 201, response.text
@@ -199,8 +212,13 @@ def test_admin_creates_a_tenant_account_and_it_can_sign_in(hub: Hub) -> None:
     assert "password" not in body and "password_hash" not in body
     duplicate = hub.client.post(
         "/api/v1/users",
-        json={"email": "dean@coastal.org", "name": "Dean", "role": "tenant", "organisation_id": org_id,
-              "password": "youth-work-rocks"},
+        json={
+            "email": "dean@coastal.org",
+            "name": "Dean",
+            "role": "tenant",
+            "organisation_id": org_id,
+            "password": "youth-work-rocks",
+        },
         headers=admin,
     )
     assert duplicate.status_code == 409
@@ -211,11 +229,17 @@ def test_next_parameter_only_follows_local_paths(hub: Hub) -> None:
     user = hub.make_user(Role.ADMIN)
     hub.client.cookies.clear()
     token = hub.csrf("/login")
-    for target, expected in [("/admin/users", "/admin/users"), ("//evil.example/x", "/"),
-                             ("https://evil.example", "/")]:
+    for target, expected in [
+        ("/admin/users", "/admin/users"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+    ]:
         hub.client.cookies.delete("hub_session")
-        response = hub.client.post("/login", data={"_csrf": token, "email": user.email, "password": PASSWORD,
-                                                    "next": target}, follow_redirects=False)
+        response = hub.client.post(
+            "/login",
+            data={"_csrf": token, "email": user.email, "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
         assert response.headers["location"] == expected
 
 

@@ -13,22 +13,36 @@ from hub.config import Settings
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {"HUB_DATABASE_URL": settings.database_url, "HUB_SECRET_KEY": settings.secret_key, "HUB_ENV": "test"}
+    return {
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_SECRET_KEY": settings.secret_key,
+        "HUB_ENV": "test",
+    }
 
 
 def test_users_create_reads_password_from_stdin_and_can_sign_in(settings: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(
         main,
-        ["users", "create", "--email", "Manager@Hub.org", "--name", "Amira Shah", "--role", "admin",
-         "--password-stdin"],
+        [
+            "users",
+            "create",
+            "--email",
+            "Manager@Hub.org",
+            "--name",
+            "Amira Shah",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         input="a-long-enough-password\n",
         env=_env(settings),
     )
     assert result.exit_code == 0, result.output
     assert "created admin account manager@hub.org" in result.output
-    token = runner.invoke(main, ["tokens", "create", "--email", "manager@hub.org", "--name", "finance"],
-                          env=_env(settings))
+    token = runner.invoke(
+        main, ["tokens", "create", "--email", "manager@hub.org", "--name", "finance"], env=_env(settings)
+    )
     assert token.exit_code == 0, token.output
     secret = token.output.strip()
     assert secret.startswith("hk_")
@@ -40,17 +54,40 @@ def test_users_create_reads_password_from_stdin_and_can_sign_in(settings: Settin
 
 def test_users_create_rejects_bad_input_with_field_names(settings: Settings) -> None:
     runner = CliRunner()
-    short = runner.invoke(main, ["users", "create", "--email", "a@b.org", "--name", "A", "--role", "admin",
-                                 "--password-stdin"], input="short\n", env=_env(settings))
+    short = runner.invoke(
+        main,
+        ["users", "create", "--email", "a@b.org", "--name", "A", "--role", "admin", "--password-stdin"],
+        input="short\n",
+        env=_env(settings),
+    )
     assert short.exit_code == 1
     assert "password" in short.output
-    tenant = runner.invoke(main, ["users", "create", "--email", "t@b.org", "--name", "T", "--role", "tenant",
-                                  "--password-stdin"], input="long-enough-pass\n", env=_env(settings))
+    tenant = runner.invoke(
+        main,
+        ["users", "create", "--email", "t@b.org", "--name", "T", "--role", "tenant", "--password-stdin"],
+        input="long-enough-pass\n",
+        env=_env(settings),
+    )
     assert tenant.exit_code == 1
     assert "organisation_id: is required for a tenant account" in tenant.output
-    unknown = runner.invoke(main, ["users", "create", "--email", "t@b.org", "--name", "T", "--role", "tenant",
-                                   "--organisation", "Nobody Ltd", "--password-stdin"],
-                            input="long-enough-pass\n", env=_env(settings))
+    unknown = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "--email",
+            "t@b.org",
+            "--name",
+            "T",
+            "--role",
+            "tenant",
+            "--organisation",
+            "Nobody Ltd",
+            "--password-stdin",
+        ],
+        input="long-enough-pass\n",
+        env=_env(settings),
+    )
     assert unknown.exit_code == 1
     assert "--organisation" in unknown.output
 
@@ -87,7 +124,9 @@ def test_demo_makes_a_hub_where_every_role_can_sign_in(tmp_path: Path) -> None:
     from tests.conftest import base_settings
 
     database = tmp_path / "demo.sqlite3"
-    result = CliRunner().invoke(main, ["demo", "--no-serve", "--database", str(database)], env={"HUB_ENV": ""})
+    result = CliRunner().invoke(
+        main, ["demo", "--no-serve", "--database", str(database)], env={"HUB_ENV": ""}
+    )
     assert result.exit_code == 0, result.output
     for login in DEMO_LOGINS:
         assert login.email in result.output and login.password in result.output
@@ -97,8 +136,11 @@ def test_demo_makes_a_hub_where_every_role_can_sign_in(tmp_path: Path) -> None:
             client.cookies.clear()
             page = client.get("/login").text
             csrf = page.split('name="_csrf" value="')[1].split('"')[0]
-            response = client.post("/login", data={"_csrf": csrf, "email": login.email, "password": login.password},
-                                   follow_redirects=False)
+            response = client.post(
+                "/login",
+                data={"_csrf": csrf, "email": login.email, "password": login.password},
+                follow_redirects=False,
+            )
             assert response.status_code == 303, login.email
             assert client.get("/").status_code == 200
         client.cookies.clear()

@@ -35,7 +35,9 @@ def test_every_route_states_who_may_call_it() -> None:
     missing = [
         f"{method} {path}"
         for method, path, handler in http_handlers(app)
-        if not path.startswith(EXEMPT_PREFIXES) and not handler.opt.get("public") and "roles" not in handler.opt
+        if not path.startswith(EXEMPT_PREFIXES)
+        and not handler.opt.get("public")
+        and "roles" not in handler.opt
     ]
     assert missing == []
 

@@ -63,7 +63,9 @@ def test_people_cannot_see_or_revoke_each_others_tokens(hub: Hub) -> None:
 def test_only_admins_issue_tokens_for_others(hub: Hub) -> None:
     other = hub.make_user(Role.TRUSTEE)
     receptionist = hub.headers_for(Role.RECEPTIONIST)
-    response = hub.client.post("/api/v1/tokens", json={"name": "x", "user_id": other.id}, headers=receptionist)
+    response = hub.client.post(
+        "/api/v1/tokens", json={"name": "x", "user_id": other.id}, headers=receptionist
+    )
     assert response.status_code == 404
     admin = hub.headers_for(Role.ADMIN)
     response = hub.client.post("/api/v1/tokens", json={"name": "x", "user_id": other.id}, headers=admin)
