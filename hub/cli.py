@@ -67,7 +67,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
-        forwarded_allow_ips="*" if settings.is_production else "127.0.0.1",
+        forwarded_allow_ips=settings.trusted_proxies,
         log_level="info",
     )
 

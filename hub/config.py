@@ -42,6 +42,8 @@ class Settings:
     login_lockout_minutes: int = 15
     session_hours: int = 12
     cookie_secure: bool | None = None  # None: secure when the request came over https
+    # Addresses whose X-Forwarded-For/-Proto headers are believed (the TLS proxy in front).
+    trusted_proxies: str = "127.0.0.1"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -164,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "HUB_SESSION_HOURS", env.get("HUB_SESSION_HOURS", str(Settings.session_hours))
         ),
         cookie_secure=None if cookie_secure_raw is None else _bool("HUB_COOKIE_SECURE", cookie_secure_raw),
+        trusted_proxies=_optional(env, "HUB_TRUSTED_PROXIES") or "127.0.0.1",
     )
 
 

@@ -12,12 +12,15 @@ from hub.db import MAX_ID
 from hub.errors import PATTERN_REASONS, FieldError, MalformedInput, humanise
 from hub.models import OrganisationKind, RateBand, Role
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 # England & Wales charities (6-7 digits, optional -N subsidiary), Scotland SC, Northern Ireland NIC/100.
 CHARITY_NUMBER_PATTERN = r"^(?:[0-9]{6,7}(?:-[0-9]{1,2})?|SC[0-9]{6}|NIC[0-9]{6}|10[0-9]{4})$"
 COMPANY_NUMBER_PATTERN = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$"
 POSTCODE_PATTERN = r"^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}|)$"
 PHONE_PATTERN = r"^\+?[0-9 ()-]{6,20}$"
+# Control characters (NUL above all, which PostgreSQL refuses) never belong in text a person typed.
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 PATTERN_REASONS.update(
     {
@@ -26,13 +29,16 @@ PATTERN_REASONS.update(
         COMPANY_NUMBER_PATTERN: "is not a company number (8 characters, e.g. 01234567 or SC123456)",
         POSTCODE_PATTERN: "is not a UK postcode (e.g. FY7 6HP)",
         PHONE_PATTERN: "is not a phone number (digits, spaces and + only)",
+        ONE_LINE_PATTERN: "must be one line of text without control characters",
+        MULTI_LINE_PATTERN: "must not contain control characters",
     }
 )
 
 Email = Annotated[str, Meta(pattern=EMAIL_PATTERN, max_length=254, description="An email address")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-ShortText = Annotated[str, Meta(max_length=200)]
-LongText = Annotated[str, Meta(max_length=5000)]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=ONE_LINE_PATTERN)]
+ShortText = Annotated[str, Meta(max_length=200, pattern=ONE_LINE_PATTERN)]
+Town = Annotated[str, Meta(max_length=100, pattern=ONE_LINE_PATTERN)]
+LongText = Annotated[str, Meta(max_length=5000, pattern=MULTI_LINE_PATTERN)]
 CharityNumber = Annotated[str, Meta(pattern=CHARITY_NUMBER_PATTERN, description="e.g. 1234567 or SC012345")]
 CompanyNumber = Annotated[
     str, Meta(pattern=COMPANY_NUMBER_PATTERN, description="8 characters, e.g. 01234567")
@@ -63,7 +69,7 @@ class OrganisationCreate(Input):
     company_number: CompanyNumber | None = None
     address_line1: ShortText = ""
     address_line2: ShortText = ""
-    town: Annotated[str, Meta(max_length=100)] = ""
+    town: Town = ""
     postcode: Postcode = ""
     billing_email: Email | None = None
     contacts: Annotated[list[ContactIn], Meta(max_length=20)] = msgspec.field(default_factory=list)
@@ -78,7 +84,7 @@ class OrganisationUpdate(Input):
     company_number: CompanyNumber | UnsetType | None = UNSET
     address_line1: ShortText | UnsetType = UNSET
     address_line2: ShortText | UnsetType = UNSET
-    town: Annotated[str, Meta(max_length=100)] | UnsetType = UNSET
+    town: Town | UnsetType = UNSET
     postcode: Postcode | UnsetType = UNSET
     billing_email: Email | UnsetType | None = UNSET
     contacts: Annotated[list[ContactIn], Meta(max_length=20)] | UnsetType = UNSET
@@ -87,7 +93,7 @@ class OrganisationUpdate(Input):
 
 
 class ArchiveRequest(Input):
-    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    reason: Annotated[str, Meta(min_length=1, max_length=1000, pattern=MULTI_LINE_PATTERN)]
 
 
 class ContactOut(Struct):
@@ -165,7 +171,7 @@ class UserPage(Struct):
 
 
 class TokenCreate(Input):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=ONE_LINE_PATTERN)]
     user_id: Id | None = None  # admins may issue a token for another account
 
 

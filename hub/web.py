@@ -16,6 +16,7 @@ from hub.config import Settings
 from hub.errors import DomainError, FieldError
 from hub.models import Role
 from hub.security import new_secret
+from hub.text import strip_control
 
 FLASH_COOKIE = "hub_flash"
 
@@ -114,7 +115,9 @@ def redirect(request: Request[Any, Any, Any], path: str, flash: str | None = Non
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, str]:
     """Form fields as strings (the CSRF token was already checked by the access guard)."""
     form = await request.form()
-    return {k: v.strip() if isinstance(v, str) else "" for k, v in form.items() if k != CSRF_FIELD}
+    return {
+        k: strip_control(v).strip() if isinstance(v, str) else "" for k, v in form.items() if k != CSRF_FIELD
+    }
 
 
 def form_errors(error: DomainError) -> tuple[dict[str, str], str]:

@@ -25,6 +25,7 @@ from hub.security import (
     verify_password,
 )
 from hub.services import audit
+from hub.text import search_term, strip_control
 
 # Failed sign-ins from one address (any account) before the address is slowed down.
 IP_FAILURE_FACTOR = 4
@@ -32,7 +33,7 @@ TOKEN_TOUCH_SECONDS = 60
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return strip_control(email).strip().lower()
 
 
 def user_out(user: User) -> UserOut:
@@ -86,8 +87,9 @@ async def list_users(
     db: AsyncSession, *, q: str | None = None, role: Role | None = None, page: int = 1, per_page: int = 50
 ) -> UserPage:
     conditions = []
-    if q:
-        pattern = f"%{q.strip().lower()}%"
+    term = search_term(q)
+    if term:
+        pattern = f"%{term.lower()}%"
         conditions.append(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
     if role is not None:
         conditions.append(User.role == role.value)

@@ -14,6 +14,7 @@ from hub.auth import Identity
 from hub.db import utcnow
 from hub.models import AuditEntry
 from hub.schemas import AuditEntryOut, AuditPage
+from hub.text import search_term
 
 
 def _plain(value: Any) -> Any:
@@ -94,11 +95,12 @@ async def list_entries(
 ) -> AuditPage:
     """Newest first, filtered. Bounded: two queries whatever the page size."""
     conditions = []
+    action, object_type, object_id = search_term(action), search_term(object_type), search_term(object_id)
     if actor_id is not None:
         conditions.append(AuditEntry.actor_id == actor_id)
     if action:
         # "user" matches user.created, user.locked, ...
-        conditions.append(AuditEntry.action.startswith(action.strip(), autoescape=True))
+        conditions.append(AuditEntry.action.startswith(action, autoescape=True))
     if object_type:
         conditions.append(AuditEntry.object_type == object_type)
     if object_id:

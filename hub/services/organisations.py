@@ -21,6 +21,7 @@ from hub.schemas import (
     OrganisationUpdate,
 )
 from hub.services import audit
+from hub.text import search_term
 
 
 def name_key(name: str) -> str:
@@ -124,8 +125,8 @@ async def search(
     conditions: list[Any] = []
     if viewer.role == Role.TENANT:
         conditions.append(Organisation.id == viewer.organisation_id)
-    if q and q.strip():
-        term = q.strip()
+    term = search_term(q)
+    if term:
         like = f"%{name_key(term)}%"
         conditions.append(
             or_(
