@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
-from alembic import context
 from hub.config import Settings, load_settings
 from hub.db import create_engine
 from hub.migrations import target_metadata

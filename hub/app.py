@@ -20,12 +20,13 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from sqlalchemy import MetaData
 
 from cafe.plugin import CafePlugin
 from hub.auth import PUBLIC, IdentityMiddleware, access_guard
 from hub.config import Settings, load_settings
 from hub.controllers.health import VERSION
-from hub.db import create_engine, create_sessionmaker
+from hub.db import create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
 from hub.errors import exception_handler
 from hub.plugin import HubPlugin
@@ -36,6 +37,14 @@ MODULE_DIRS = [Path(__file__).parent.parent / name for name in ("hub", "rooms", 
 
 # Largest request body accepted (a form or JSON document); uploads are not part of the core.
 MAX_BODY_BYTES = 1_000_000
+
+
+def load_all_models() -> MetaData:
+    """Every module's tables on one metadata (for migrations and their tests)."""
+    import hub.models
+    import rooms.models  # noqa: F401
+
+    return hub.db.Base.metadata
 
 
 def _local_time(settings: Settings) -> Any:
@@ -64,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.write_engine = writer(engine)
         try:
             yield
         finally:

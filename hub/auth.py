@@ -144,8 +144,11 @@ class IdentityMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         from hub.services import accounts  # the service layer imports this module
 
-        maker: async_sessionmaker[AsyncSession] = scope["litestar_app"].state.sessionmaker
-        async with maker() as db:
+        state = scope["litestar_app"].state
+        maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+        # A request that changes things holds SQLite's write lock for each of its transactions.
+        changes = scope.get("method", "GET") not in SAFE_METHODS
+        async with maker(bind=state.write_engine) if changes else maker() as db:
             scope["state"]["db"] = db
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
             identity: Identity | None = None

@@ -42,6 +42,12 @@ class Settings:
     login_lockout_minutes: int = 15
     session_hours: int = 12
     cookie_secure: bool | None = None  # None: secure when the request came over https
+    # Bookings: how long a provisional hold lasts, and the late-cancellation rule.
+    hold_hours: int = 48
+    late_cancellation_hours: int = 48
+    late_cancellation_fee_percent: int = 50
+    # Bank holidays the building closes on: a country and subdivision for the holidays package.
+    bank_holidays: str = "GB-ENG"
     # Addresses whose X-Forwarded-For/-Proto headers are believed (the TLS proxy in front).
     trusted_proxies: str = "127.0.0.1"
 
@@ -111,6 +117,32 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+def _whole(name: str, raw: str, maximum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from exc
+    if not 0 <= value <= maximum:
+        raise SettingsError(name, f"must be between 0 and {maximum}, got {value}")
+    return value
+
+
+def _bank_holidays(raw: str) -> str:
+    value = raw.strip().upper()
+    if value == "NONE":
+        return "none"
+    import holidays
+
+    country, _, subdivision = value.partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except (NotImplementedError, KeyError) as exc:
+        raise SettingsError(
+            "HUB_BANK_HOLIDAYS", f"unknown calendar {raw!r}: use e.g. GB-ENG, GB-SCT, GB-NIR or none"
+        ) from exc
+    return value
+
+
 def _bool(name: str, raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -167,6 +199,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         cookie_secure=None if cookie_secure_raw is None else _bool("HUB_COOKIE_SECURE", cookie_secure_raw),
         trusted_proxies=_optional(env, "HUB_TRUSTED_PROXIES") or "127.0.0.1",
+        hold_hours=_positive_int("HUB_HOLD_HOURS", env.get("HUB_HOLD_HOURS", "48")),
+        late_cancellation_hours=_whole(
+            "HUB_LATE_CANCEL_HOURS", env.get("HUB_LATE_CANCEL_HOURS", "48"), 24 * 365
+        ),
+        late_cancellation_fee_percent=_whole(
+            "HUB_LATE_CANCEL_FEE_PERCENT", env.get("HUB_LATE_CANCEL_FEE_PERCENT", "50"), 100
+        ),
+        bank_holidays=_bank_holidays(env.get("HUB_BANK_HOLIDAYS", "GB-ENG")),
     )
 
 

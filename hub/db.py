@@ -73,12 +73,32 @@ def utcnow() -> datetime:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take transaction control from the driver (which would only BEGIN before the first write),
+    # so that _sqlite_on_begin decides how each transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+WRITE_LOCK_OPTION = "hub_write_lock"
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    # A write transaction takes SQLite's write lock at BEGIN, so that a check and the insert that
+    # depends on it (a booking's clash check, the next invoice number) cannot interleave with
+    # another writer. Reads begin DEFERRED and never block one another (WAL).
+    immediate = conn.get_execution_options().get(WRITE_LOCK_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine, but each transaction holds the database's write lock from its start on
+    SQLite. PostgreSQL needs no such lock: its constraints and row locks do the work."""
+    return engine.execution_options(**{WRITE_LOCK_OPTION: True})
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -89,6 +109,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 10})
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
         return engine
     return create_async_engine(settings.database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 

@@ -39,9 +39,12 @@ class DomainError(Exception):
         field: str | None = None,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
+        # RFC 9457 extension members, e.g. the clashing times of a refused booking.
+        self.extra = extra or {}
         self.errors = list(errors or [])
         if field is not None:
             self.errors.insert(0, FieldError(field=field, reason=detail))
@@ -130,6 +133,7 @@ def problem_body(
     title: str | None = None,
     instance: str | None = None,
     errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     default_slug, default_title = _TITLES.get(status, ("error", "Error"))
     body: dict[str, Any] = {
@@ -142,6 +146,8 @@ def problem_body(
         body["instance"] = instance
     if errors:
         body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return body
 
 
@@ -225,8 +231,11 @@ def problem_response(
     title: str | None = None,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response[Any]:
-    body = problem_body(status, detail, slug=slug, title=title, instance=request.url.path, errors=errors)
+    body = problem_body(
+        status, detail, slug=slug, title=title, instance=request.url.path, errors=errors, extra=extra
+    )
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -254,7 +263,9 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     slug: str | None = None
     title: str | None = None
     headers: dict[str, str] | None = None
+    extra: dict[str, Any] | None = None
     if isinstance(exc, DomainError):
+        extra = exc.extra
         status, detail, errors, slug, title, headers = (
             exc.status_code,
             exc.detail,
@@ -281,6 +292,6 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         status, detail = HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
     if wants_json(request):
         return problem_response(
-            request, status, detail, slug=slug, title=title, errors=errors, headers=headers
+            request, status, detail, slug=slug, title=title, errors=errors, headers=headers, extra=extra
         )
     return _page_response(request, status, detail, headers)

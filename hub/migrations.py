@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
-import hub.models  # noqa: F401 - registers the core's tables on Base.metadata
-from alembic import command
+from hub.app import load_all_models
 from hub.config import Settings
-from hub.db import Base
 
-target_metadata: MetaData = Base.metadata
+target_metadata: MetaData = load_all_models()
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent.parent / "alembic"
 
