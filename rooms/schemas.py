@@ -154,9 +154,9 @@ class BookingUpdate(Input):
     category: Slug | UnsetType = UNSET
     public_title: ShortText | UnsetType = UNSET
     contact_name: ShortText | UnsetType = UNSET
-    contact_email: Email | None | UnsetType = UNSET
-    contact_phone: Phone | None | UnsetType = UNSET
-    expected_attendance: Attendance | None | UnsetType = UNSET
+    contact_email: Email | UnsetType | None = UNSET
+    contact_phone: Phone | UnsetType | None = UNSET
+    expected_attendance: Attendance | UnsetType | None = UNSET
     visibility: Visibility | UnsetType = UNSET
     notes: LongText | UnsetType = UNSET
     setup_minutes: Minutes | UnsetType = UNSET

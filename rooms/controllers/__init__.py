@@ -1,0 +1,1 @@
+"""The rooms module's JSON API under /api/v1."""

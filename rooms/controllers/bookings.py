@@ -1,0 +1,207 @@
+"""/api/v1/bookings and /api/v1/series. Staff book for anyone; everyone signed in may read the
+building's bookings, with other organisations' private ones shown only as "Private booking"."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from hub.auth import ALL_ROLES, STAFF, roles
+from hub.deps import Caller, Db, SettingsDep
+from hub.errors import InvalidInput
+from rooms.schemas import (
+    BookingCancel,
+    BookingCreate,
+    BookingOut,
+    BookingPage,
+    BookingUpdate,
+    CheckIn,
+    SeriesCreate,
+    SeriesOut,
+    SeriesPreview,
+)
+from rooms.services import bookings as service
+from rooms.services import series as series_service
+from rooms.services.localtime import combine_local
+
+WRITE = roles(STAFF)
+READ = roles(ALL_ROLES)
+MAX_RANGE = timedelta(days=62)
+
+
+class BookingController(Controller):
+    path = "/api/v1/bookings"
+    tags = ["bookings"]
+
+    @get("/", opt=READ, summary="Bookings between two local dates (at most 62 days)")
+    async def list_bookings(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        from_: Annotated[date, QueryParameter(query="from")],
+        to: Annotated[date | None, QueryParameter(description="inclusive; default: the same day")] = None,
+        room_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        organisation_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        include_cancelled: FromQuery[bool] = False,
+    ) -> BookingPage:
+        last = to or from_
+        if last < from_:
+            raise InvalidInput("must not be before from", field="to")
+        if last - from_ > MAX_RANGE:
+            raise InvalidInput("ask for at most 62 days at a time", field="to")
+        zone = settings.zone
+        start = combine_local(from_, time(0), zone)
+        end = combine_local(last + timedelta(days=1), time(0), zone)
+        found = await service.list_bookings(
+            db,
+            identity,
+            start=start,
+            end=end,
+            room_ids={room_id} if room_id else None,
+            organisation_id=organisation_id,
+            include_cancelled=include_cancelled,
+        )
+        items = await service.bookings_out(db, found, identity, settings)
+        return BookingPage(items=items, total=len(items))
+
+    @post("/", opt=WRITE, summary="Book a room (409 with the clashing times if it is taken)")
+    async def create_booking(
+        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[BookingCreate]
+    ) -> BookingOut:
+        booking = await service.create_booking(db, settings, identity, data)
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @get("/{booking_id:int}", opt=READ, summary="One booking")
+    async def get_booking(
+        self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
+    ) -> BookingOut:
+        booking = await service.get_booking(db, identity, booking_id)
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @patch("/{booking_id:int}", opt=WRITE, summary="Change a booking (scope: this, following or all)")
+    async def update_booking(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        booking_id: FromPath[int],
+        data: JSONBody[BookingUpdate],
+    ) -> BookingOut:
+        booking = await service.update_booking(db, settings, identity, booking_id, data)
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @post(
+        "/{booking_id:int}/cancel", opt=WRITE, status_code=200, summary="Cancel (never delete), with a reason"
+    )
+    async def cancel_booking(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        booking_id: FromPath[int],
+        data: JSONBody[BookingCancel],
+    ) -> BookingOut:
+        booking = await service.cancel_booking(
+            db, settings, identity, booking_id, reason=data.reason, scope=data.scope, waive_fee=data.waive_fee
+        )
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @post("/{booking_id:int}/confirm", opt=WRITE, status_code=200, summary="Confirm a provisional hold")
+    async def confirm_booking(
+        self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
+    ) -> BookingOut:
+        booking = await service.confirm_booking(db, settings, identity, booking_id)
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @post("/{booking_id:int}/check-in", opt=WRITE, status_code=200, summary="Check in with the head-count")
+    async def check_in(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        booking_id: FromPath[int],
+        data: JSONBody[CheckIn],
+    ) -> BookingOut:
+        booking = await service.check_in(
+            db, settings, identity, booking_id, attendance=data.attendance, no_show=False
+        )
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+    @post("/{booking_id:int}/no-show", opt=WRITE, status_code=200, summary="Nobody came")
+    async def no_show(
+        self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
+    ) -> BookingOut:
+        booking = await service.check_in(db, settings, identity, booking_id, attendance=None, no_show=True)
+        return (await service.bookings_out(db, [booking], identity, settings))[0]
+
+
+class SeriesController(Controller):
+    path = "/api/v1/series"
+    tags = ["bookings"]
+
+    @post("/", opt=WRITE, summary="Book a recurring series (409 listing clashes unless skip_clashes)")
+    async def create_series(
+        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[SeriesCreate]
+    ) -> SeriesOut:
+        series, booked, skipped = await series_service.create_series(db, settings, identity, data)
+        return SeriesOut(
+            id=series.id,
+            room_id=series.room_id,
+            organisation_id=series.organisation_id,
+            title=data.title,
+            rule=series.rule,
+            first_date=series.first_date_local,
+            start_time=data.start_time,
+            end_time=data.end_time,
+            booked=await service.bookings_out(db, booked, identity, settings),
+            skipped=skipped,
+        )
+
+    @post("/preview", opt=WRITE, status_code=200, summary="Every occurrence and its problems; writes nothing")
+    async def preview_series(
+        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[SeriesCreate]
+    ) -> SeriesPreview:
+        await service.check_parts(
+            db,
+            identity,
+            room_id=data.room_id,
+            organisation_id=data.organisation_id,
+            category=data.category,
+            visibility=data.visibility,
+            band=data.band,
+            expected_attendance=data.expected_attendance,
+        )
+        planned = await series_service.plan(db, settings, identity, data)
+        problems = series_service.problems_of(planned, settings)
+        return SeriesPreview(
+            occurrences=len(planned),
+            free=[p.local_label for p in planned if not p.problem],
+            problems=problems,
+        )
+
+    @get("/{series_id:int}", opt=READ, summary="A series and its occurrences")
+    async def get_series(
+        self, db: Db, settings: SettingsDep, identity: Caller, series_id: FromPath[int]
+    ) -> SeriesOut:
+        series = await series_service.get_series(db, series_id)
+        identity.require_organisation(series.organisation_id, "That series")
+        occurrences = await series_service.series_bookings(db, series.id)
+        end_time = time.fromisoformat(series.template["end_time"])
+        visible = await service.bookings_out(db, occurrences, identity, settings)
+        title = visible[0].title if visible else series.template["title"]
+        return SeriesOut(
+            id=series.id,
+            room_id=series.room_id,
+            organisation_id=series.organisation_id,
+            title=title,
+            rule=series.rule,
+            first_date=series.first_date_local,
+            start_time=series.start_time_local,
+            end_time=end_time,
+            booked=visible,
+            skipped=[],
+        )

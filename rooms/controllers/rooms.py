@@ -1,0 +1,159 @@
+"""/api/v1/rooms, /api/v1/rates, /api/v1/quotes, /api/v1/availability, opening hours and closures."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated
+
+from litestar import Controller, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from hub.auth import ADMIN_ONLY, ALL_ROLES, STAFF, roles
+from hub.deps import Caller, Db, SettingsDep
+from hub.errors import InvalidInput
+from hub.models import Role
+from rooms.schemas import (
+    FreeRoom,
+    Quote,
+    QuoteRequest,
+    RateIn,
+    RateOut,
+    RoomCreate,
+    RoomDay,
+    RoomOut,
+    RoomUpdate,
+)
+from rooms.services import availability, pricing
+from rooms.services import rooms as service
+from rooms.services.bookings import busy_span, check_parts, check_times, find_clashes
+from rooms.services.calendar import BuildingCalendar
+from rooms.services.localtime import instant
+
+READ = roles(ALL_ROLES)
+LOOKUP = roles(STAFF, Role.TRUSTEE, Role.TENANT)
+
+
+class RoomController(Controller):
+    path = "/api/v1/rooms"
+    tags = ["rooms"]
+
+    @get("/", opt=READ, summary="Rooms and how they combine")
+    async def list_rooms(self, db: Db) -> list[RoomOut]:
+        room_map = await service.RoomMap.load(db)
+        return [room_map.out(room) for room in room_map.rooms.values()]
+
+    @post("/", opt=roles(ADMIN_ONLY), summary="Add a room")
+    async def create_room(self, db: Db, identity: Caller, data: JSONBody[RoomCreate]) -> RoomOut:
+        room = await service.create_room(db, identity, data)
+        return (await service.RoomMap.load(db)).out(room)
+
+    @get("/{room_id:int}", opt=READ, summary="One room")
+    async def get_room(self, db: Db, room_id: FromPath[int]) -> RoomOut:
+        room = await service.get_room(db, room_id)
+        return (await service.RoomMap.load(db)).out(room)
+
+    @patch("/{room_id:int}", opt=roles(ADMIN_ONLY), summary="Change a room (bookable=false to retire it)")
+    async def update_room(
+        self, db: Db, identity: Caller, room_id: FromPath[int], data: JSONBody[RoomUpdate]
+    ) -> RoomOut:
+        room = await service.update_room(db, identity, room_id, data)
+        return (await service.RoomMap.load(db)).out(room)
+
+    @get("/{room_id:int}/free-slots", opt=LOOKUP, summary="A room's free time over a day or a week")
+    async def free_slots(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        room_id: FromPath[int],
+        date_: Annotated[date, QueryParameter(query="date", description="first local date")],
+        days: Annotated[int, QueryParameter(ge=1, le=7)] = 1,
+    ) -> list[RoomDay]:
+        room = await service.get_room(db, room_id)
+        return await availability.free_slots(db, settings, room, date_, days)
+
+
+@get("/api/v1/rates", opt=roles(STAFF, Role.TRUSTEE), tags=["rates"], summary="Room hire rates")
+async def list_rates(
+    db: Db, room_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None
+) -> list[RateOut]:
+    return [pricing.rate_out(r) for r in await pricing.list_rates(db, room_id)]
+
+
+@put("/api/v1/rates", opt=roles(ADMIN_ONLY), tags=["rates"], summary="Set a room's rate for a band")
+async def set_rate(db: Db, identity: Caller, data: JSONBody[RateIn]) -> RateOut:
+    return pricing.rate_out(await pricing.set_rate(db, identity, data))
+
+
+@post(
+    "/api/v1/quotes",
+    opt=roles(STAFF),
+    tags=["bookings"],
+    status_code=200,
+    summary="Price and clash check for a proposed booking (writes nothing)",
+)
+async def quote(db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[QuoteRequest]) -> Quote:
+    zone = settings.zone
+    start = instant(data.start, zone, field="start")
+    end = instant(data.end, zone, field="end")
+    check_times(start, end)
+    room = await service.get_room(db, data.room_id, field="room_id")
+    band = data.band
+    if band is None:
+        if data.organisation_id is None:
+            raise InvalidInput("give an organisation_id or a band", field="band")
+        band = (
+            await check_parts(
+                db,
+                identity,
+                room_id=room.id,
+                organisation_id=data.organisation_id,
+                category="other",
+                visibility=None,
+                band=None,
+                expected_attendance=None,
+            )
+        ).band
+    price = await pricing.price_for(db, room, band, start, end)
+    room_map = await service.RoomMap.load(db)
+    busy_start, busy_end = busy_span(start, end, room.setup_minutes, room.cleardown_minutes)
+    exclude = {data.exclude_booking_id} if data.exclude_booking_id else None
+    clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end, exclude_booking_ids=exclude)
+    calendar = await BuildingCalendar.load(
+        db, settings, start.astimezone(zone).date(), end.astimezone(zone).date()
+    )
+    problem = calendar.problem(start.astimezone(zone), end.astimezone(zone))
+    return Quote(
+        room_id=room.id,
+        band=band,
+        description=price.description,
+        net_pence=price.net_pence,
+        vat_rate_bp=price.vat_rate_bp,
+        vat_pence=price.vat_pence,
+        gross_pence=price.gross_pence,
+        clashes=clashes,
+        within_opening_hours=problem is None,
+        opening_hours_problem=problem,
+    )
+
+
+@get(
+    "/api/v1/availability", opt=LOOKUP, tags=["bookings"], summary="Rooms free for a local date and time span"
+)
+async def rooms_free(
+    db: Db,
+    settings: SettingsDep,
+    date_: Annotated[date, QueryParameter(query="date")],
+    start: FromQuery[time],
+    end: FromQuery[time],
+    capacity: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+    features: Annotated[str | None, QueryParameter(max_length=300, description="comma-separated")] = None,
+) -> list[FreeRoom]:
+    wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
+    from rooms.models import FEATURES
+
+    unknown = [f for f in wanted if f not in FEATURES]
+    if unknown:
+        raise InvalidInput(f"unknown feature(s): {', '.join(unknown)}", field="features")
+    return await availability.free_rooms(
+        db, settings, day=date_, start_time=start, end_time=end, capacity=capacity, features=wanted
+    )
