@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe.plugin import CafePlugin
 from hub.auth import PUBLIC, IdentityMiddleware, access_guard
@@ -45,6 +46,15 @@ def load_all_models() -> MetaData:
     import rooms.models  # noqa: F401
 
     return hub.db.Base.metadata
+
+
+async def seed_demo(db: AsyncSession, settings: Settings) -> None:
+    """The whole demo hub: the core's people and organisations, then each module's part."""
+    import hub.demo
+    import rooms.demo
+
+    organisations = await hub.demo.seed(db)
+    await rooms.demo.seed(db, settings, organisations)
 
 
 def _local_time(settings: Settings) -> Any:

@@ -265,7 +265,9 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrations.upgrade(settings)
-    _run_with_db(settings, demo_data.seed)
+    from hub.app import seed_demo
+
+    _run_with_db(settings, lambda db_session: seed_demo(db_session, settings))
     click.echo(f"Demo hub ready in {database_url or database}.")
     click.echo("")
     click.echo("Sign in with any of these (role: email / password):")

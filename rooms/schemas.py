@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from hub.errors import PATTERN_REASONS
 from hub.models import RateBand
 from hub.schemas import Email, Id, Input, LongText, Name, Phone, ShortText
 from rooms.models import BookingStatus, VatTreatment, Visibility
@@ -18,6 +19,13 @@ Capacity = Annotated[int, Meta(ge=0, le=10_000)]
 Attendance = Annotated[int, Meta(ge=0, le=10_000)]
 Slug = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Scope = Literal["this", "following", "all"]
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
+Clock = Annotated[str, Meta(pattern=CLOCK_PATTERN, description="local time of day, e.g. 14:30")]
+PATTERN_REASONS[CLOCK_PATTERN] = "is not a time of day such as 09:30 or 14:00"
+
+
+def clock(value: str) -> time:
+    return time.fromisoformat(value if len(value) > 5 else value + ":00")
 
 
 # --- rooms --------------------------------------------------------------------------------------
@@ -241,8 +249,8 @@ class SeriesCreate(Input):
     organisation_id: Id
     title: Name
     first_date: date
-    start_time: time
-    end_time: time
+    start_time: Clock
+    end_time: Clock
     rule: RecurrenceRule
     category: Slug = "other"
     public_title: ShortText = ""

@@ -22,6 +22,7 @@ from rooms.schemas import (
     SeriesCreate,
     SeriesOut,
     SeriesPreview,
+    clock,
 )
 from rooms.services import bookings as service
 from rooms.services import series as series_service
@@ -155,8 +156,8 @@ class SeriesController(Controller):
             title=data.title,
             rule=series.rule,
             first_date=series.first_date_local,
-            start_time=data.start_time,
-            end_time=data.end_time,
+            start_time=clock(data.start_time),
+            end_time=clock(data.end_time),
             booked=await service.bookings_out(db, booked, identity, settings),
             skipped=skipped,
         )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hub.auth import ADMIN_ONLY, ALL_ROLES, STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import InvalidInput
 from hub.models import Role
 from rooms.schemas import (
+    CLOCK_PATTERN,
     FreeRoom,
     Quote,
     QuoteRequest,
@@ -22,6 +23,7 @@ from rooms.schemas import (
     RoomDay,
     RoomOut,
     RoomUpdate,
+    clock,
 )
 from rooms.services import availability, pricing
 from rooms.services import rooms as service
@@ -143,8 +145,8 @@ async def rooms_free(
     db: Db,
     settings: SettingsDep,
     date_: Annotated[date, QueryParameter(query="date")],
-    start: FromQuery[time],
-    end: FromQuery[time],
+    start: Annotated[str, QueryParameter(pattern=CLOCK_PATTERN, description="local time, e.g. 14:00")],
+    end: Annotated[str, QueryParameter(pattern=CLOCK_PATTERN, description="local time, e.g. 16:00")],
     capacity: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
     features: Annotated[str | None, QueryParameter(max_length=300, description="comma-separated")] = None,
 ) -> list[FreeRoom]:
@@ -155,5 +157,11 @@ async def rooms_free(
     if unknown:
         raise InvalidInput(f"unknown feature(s): {', '.join(unknown)}", field="features")
     return await availability.free_rooms(
-        db, settings, day=date_, start_time=start, end_time=end, capacity=capacity, features=wanted
+        db,
+        settings,
+        day=date_,
+        start_time=clock(start),
+        end_time=clock(end),
+        capacity=capacity,
+        features=wanted,
     )

@@ -29,7 +29,7 @@ async def _busy_by_atom(
         )
     )
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
-    for room_id, busy_start, busy_end in rows.tuples():
+    for room_id, busy_start, busy_end in rows:
         busy.setdefault(room_id, []).append((busy_start, busy_end))
     return busy
 

@@ -57,7 +57,11 @@ def can_see_details(viewer: Identity | None, booking: Booking) -> bool:
 
 
 def booking_out(
-    booking: Booking, viewer: Identity | None, settings: Settings, organisation_name: str | None = None
+    booking: Booking,
+    viewer: Identity | None,
+    settings: Settings,
+    organisation_name: str | None = None,
+    room_name: str = "",
 ) -> BookingOut:
     zone = settings.zone
     full = can_see_details(viewer, booking)
@@ -65,7 +69,7 @@ def booking_out(
     base: dict[str, Any] = {
         "id": booking.id,
         "room_id": booking.room_id,
-        "room": booking.room.name,
+        "room": room_name,
         "category": booking.category,
         "visibility": Visibility(booking.visibility),
         "status": BookingStatus(booking.status),
@@ -128,14 +132,19 @@ async def organisation_names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await db.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def bookings_out(
     db: AsyncSession, bookings: list[Booking], viewer: Identity | None, settings: Settings
 ) -> list[BookingOut]:
     names = await organisation_names(db, {b.organisation_id for b in bookings})
-    return [booking_out(b, viewer, settings, names.get(b.organisation_id)) for b in bookings]
+    room_ids = {b.room_id for b in bookings}
+    rooms = dict((await db.execute(select(Room.id, Room.name).where(Room.id.in_(room_ids)))).all())
+    return [
+        booking_out(b, viewer, settings, names.get(b.organisation_id), rooms.get(b.room_id, ""))
+        for b in bookings
+    ]
 
 
 # --- clashes and occupancy --------------------------------------------------------------------
@@ -171,7 +180,7 @@ async def find_clashes(
     if exclude_booking_ids:
         query = query.where(RoomOccupancy.booking_id.not_in(exclude_booking_ids))
     clashes: dict[int, Clash] = {}
-    for booking_id, start, end, other_room in (await db.execute(query)).tuples():
+    for booking_id, start, end, other_room in await db.execute(query):
         room = room_map.rooms.get(other_room)
         clashes.setdefault(
             booking_id,

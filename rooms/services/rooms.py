@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from msgspec import UNSET
@@ -24,7 +25,7 @@ def name_key(name: str) -> str:
 class RoomMap:
     """All rooms and how they combine, loaded in two queries."""
 
-    def __init__(self, rooms: list[Room], parts: list[tuple[int, int]]) -> None:
+    def __init__(self, rooms: list[Room], parts: Sequence[tuple[int, int]]) -> None:
         self.rooms = {room.id: room for room in rooms}
         self.parts: dict[int, list[int]] = defaultdict(list)
         self.wholes: dict[int, list[int]] = defaultdict(list)
@@ -35,7 +36,9 @@ class RoomMap:
     @classmethod
     async def load(cls, db: AsyncSession) -> RoomMap:
         rooms = list(await db.scalars(select(Room).order_by(Room.display_order, Room.name_key)))
-        parts = list((await db.execute(select(RoomPart.whole_id, RoomPart.part_id))).tuples())
+        parts = [
+            (whole, part) for whole, part in await db.execute(select(RoomPart.whole_id, RoomPart.part_id))
+        ]
         return cls(rooms, parts)
 
     def atoms(self, room_id: int) -> set[int]:

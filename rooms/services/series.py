@@ -17,7 +17,7 @@ from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from hub.services import audit
 from rooms.models import LIVE_STATUSES, Booking, Series
-from rooms.schemas import BookingUpdate, Clash, OccurrenceProblem, RecurrenceRule, SeriesCreate
+from rooms.schemas import BookingUpdate, Clash, OccurrenceProblem, RecurrenceRule, SeriesCreate, clock
 from rooms.services.bookings import (
     apply_changes,
     apply_price,
@@ -104,7 +104,7 @@ class Planned:
 async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate) -> list[Planned]:
     """Every occurrence with its problem (impossible local time, closed, clash), writing nothing."""
     zone = settings.zone
-    if data.end_time <= data.start_time:
+    if clock(data.end_time) <= clock(data.start_time):
         raise InvalidInput("must be after the start time", field="end_time")
     dates = rule_dates(data.first_date, data.rule)
     calendar = await BuildingCalendar.load(db, settings, dates[0], dates[-1])
@@ -112,10 +112,10 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
     room = room_map.rooms[data.room_id]
     planned: list[Planned] = []
     for day in dates:
-        label = f"{day:%a %d %b %Y} {data.start_time:%H:%M}"
+        label = f"{day:%a %d %b %Y} {clock(data.start_time):%H:%M}"
         try:
-            start = combine_local(day, data.start_time, zone, field="start_time")
-            end = combine_local(day, data.end_time, zone, field="end_time")
+            start = combine_local(day, clock(data.start_time), zone, field="start_time")
+            end = combine_local(day, clock(data.end_time), zone, field="end_time")
         except DomainError as exc:
             planned.append(Planned(None, None, label, exc.detail, []))
             continue
@@ -210,14 +210,14 @@ async def create_series(
         "visibility": parts.visibility,
         "notes": data.notes,
         "band": parts.band.value,
-        "end_time": data.end_time.isoformat(),
+        "end_time": clock(data.end_time).isoformat(),
     }
     series = Series(
         room_id=parts.room.id,
         organisation_id=parts.organisation.id,
-        rule=rule_dict(data.rule),
+        rule=rule_dict(data.rule, data.first_date),
         first_date_local=data.first_date,
-        start_time_local=data.start_time,
+        start_time_local=clock(data.start_time),
         duration_minutes=int((free[0].end - free[0].start).total_seconds() // 60),  # type: ignore[operator]
         until_local=data.rule.until,
         count=data.rule.count,
