@@ -83,13 +83,10 @@ def rule_dates(first: date, rule: RecurrenceRule) -> list[date]:
     return dates
 
 
-def rule_dict(rule: RecurrenceRule) -> dict[str, Any]:
-    return {
-        "freq": rule.freq,
-        "interval": rule.interval,
-        "weekdays": sorted(set(rule.weekdays)),
-        "monthly_by": rule.monthly_by,
-    }
+def rule_dict(rule: RecurrenceRule, first: date) -> dict[str, Any]:
+    """The rule as stored: weekly series always name their weekdays (by default the first date's)."""
+    weekdays = sorted(set(rule.weekdays)) or ([first.weekday()] if rule.freq == "weekly" else [])
+    return {"freq": rule.freq, "interval": rule.interval, "weekdays": weekdays, "monthly_by": rule.monthly_by}
 
 
 @dataclass
