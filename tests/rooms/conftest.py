@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from hub.auth import Identity
+from hub.config import Settings
 from hub.models import OrganisationKind, RateBand, Role
 from rooms.models import VatTreatment
 from rooms.schemas import RateIn, RoomCreate
@@ -60,3 +62,34 @@ def building(hub: Hub) -> Building:
     nhs = hub.make_org("Lancashire Coast NHS Trust", kind=OrganisationKind.NHS)
     staff = hub.headers_for(Role.RECEPTIONIST)
     return Building(hall_a, hall_b, main_hall, consulting, meeting, charity, nhs, staff)
+
+
+@pytest.fixture
+def live_url(settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free port, for truly concurrent requests."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from hub.app import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
