@@ -51,13 +51,11 @@ def rule_dates(first: date, rule: RecurrenceRule) -> list[date]:
     horizon = first + timedelta(days=HORIZON_DAYS)
     until = min(rule.until, horizon) if rule.until else horizon
     start = datetime.combine(first, datetime.min.time())
-    kwargs: dict[str, Any] = {
-        "dtstart": start,
-        "interval": rule.interval,
-        "until": datetime.combine(until, datetime.min.time()),
-    }
+    kwargs: dict[str, Any] = {"dtstart": start, "interval": rule.interval}
     if rule.count is not None:
         kwargs["count"] = rule.count
+    else:
+        kwargs["until"] = datetime.combine(until, datetime.min.time())
     if rule.freq == "weekly":
         days = sorted(set(rule.weekdays)) or [first.weekday()]
         if first.weekday() not in days:
@@ -78,6 +76,8 @@ def rule_dates(first: date, rule: RecurrenceRule) -> list[date]:
             nth = (first.day - 1) // 7 + 1
             nth = -1 if nth == 5 else nth
             dates = [d.date() for d in rrule(MONTHLY, byweekday=weekday(first.weekday(), nth), **kwargs)]
+    if dates and dates[-1] > horizon:
+        raise InvalidInput(f"a series may run for at most {HORIZON_DAYS // 366} years", field="rule.count")
     if len(dates) > MAX_OCCURRENCES:
         raise InvalidInput(f"a series has at most {MAX_OCCURRENCES} occurrences", field="rule.count")
     return dates
