@@ -155,6 +155,7 @@ def problem_body(
 _MSGSPEC_PATH = re.compile(r"\s+-\s+at\s+`\$(?P<path>[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
 _MISSING_FIELD = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
 
 
 def field_errors_from_validation(exc: ValidationException) -> list[FieldError]:
@@ -168,6 +169,8 @@ def field_errors_from_validation(exc: ValidationException) -> list[FieldError]:
         key = str(item.get("key") or "")
         if item.get("source") == "body" and (key == "data" or key.startswith("data.")):
             key = key.removeprefix("data").lstrip(".")  # the handler's kwarg name, not a field
+        elif item.get("source") != "body" and key.endswith("_") and not key.endswith("__"):
+            key = key[:-1]  # a parameter named after a reserved word (from_, date_) is sent without "_"
         path = ""
         match = _MSGSPEC_PATH.search(message)
         if match:
@@ -277,6 +280,9 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     elif isinstance(exc, ValidationException | ClientException) and exc.status_code == 400:
         status = 400
         errors = field_errors_from_validation(exc) if isinstance(exc, ValidationException) else []
+        missing = _MISSING_PARAMETER.search(str(exc.detail))
+        if not errors and missing:
+            errors = [FieldError(field=missing.group("name"), reason=f"is required ({missing.group('where')})")]
         if not errors:
             # Litestar could not decode the body at all (truncated, not JSON, wrong encoding).
             errors = [FieldError(field="body", reason=f"could not be read: {exc.detail}")]

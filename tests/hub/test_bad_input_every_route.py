@@ -19,7 +19,8 @@ RUBBISH_JSON: list[tuple[str, Any]] = [
     ("nul bytes", b'{"name": "a\\u0000b", "kind": "vcse"}'),
 ]
 RUBBISH_QUERY = {"page": "-1", "per_page": "a lot", "kind": "x" * 500, "since": "not-a-time", "q": "\x00"}
-RUBBISH_IDS = {"organisation_id": "9223372036854775808", "user_id": "0", "token_id": "18446744073709551616"}
+RUBBISH_IDS = {"organisation_id": "9223372036854775808", "user_id": "0", "token_id": "18446744073709551616",
+               "room_id": "99999999999999999999", "booking_id": "-1", "series_id": "9223372036854775807"}
 
 
 def _counts(hub: Hub) -> tuple[int, int, int]:
@@ -44,6 +45,8 @@ def test_rubbish_bodies_never_500_and_write_nothing(hub: Hub, label: str, body: 
             continue
         concrete = path.replace("{organisation_id:int}", "1").replace("{user_id:int}", "1")
         concrete = concrete.replace("{token_id:int}", "424242")  # not the caller's own token
+        for name in ("room_id", "booking_id", "series_id"):
+            concrete = concrete.replace("{" + name + ":int}", "1")
         response = hub.client.request(method, concrete, content=body, headers=headers)
         if response.status_code >= 500:
             failures.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
