@@ -1,0 +1,22 @@
+"""The reception desk's pages (HTML). Thin: every rule is in ``rooms.services``."""
+
+from __future__ import annotations
+
+from rooms.views import bookings, desk, series
+
+ROUTES = [
+    desk.desk_day,
+    desk.calendar_day,
+    desk.desk_week,
+    bookings.booking_new,
+    bookings.booking_create,
+    bookings.booking_detail,
+    bookings.booking_update,
+    bookings.booking_cancel,
+    bookings.booking_confirm,
+    bookings.booking_check_in,
+    bookings.booking_no_show,
+    series.series_new,
+    series.series_create,
+    series.series_detail,
+]
