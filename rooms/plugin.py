@@ -8,16 +8,13 @@ from litestar.plugins import InitPluginProtocol
 from hub.auth import STAFF
 from hub.models import Role
 from hub.web import NavItem
-from rooms.controllers.bookings import BookingController, SeriesController
-from rooms.controllers.rooms import RoomController, list_rates, quote, rooms_free, set_rate
+from rooms.controllers import API_ROUTES
 from rooms.views import ROUTES
 
 
 class RoomsPlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.route_handlers.extend(
-            [RoomController, BookingController, SeriesController, list_rates, set_rate, quote, rooms_free]
-        )
+        app_config.route_handlers.extend(API_ROUTES)
         app_config.route_handlers.extend(ROUTES)
         app_config.state.setdefault("nav", []).extend(
             [

@@ -318,3 +318,49 @@ class RoomDay(Struct):
     open: bool
     closed_reason: str | None
     free: list[FreeSlot]
+
+
+# --- opening hours, closures, categories --------------------------------------------------------
+
+
+class OpeningDay(Struct, forbid_unknown_fields=True):
+    weekday: Annotated[int, Meta(ge=0, le=6, description="0 = Monday")]
+    opens: Clock
+    closes: Clock
+
+
+class OpeningHoursIn(Input):
+    """The whole week at once; a weekday left out is closed."""
+
+    days: Annotated[list[OpeningDay], Meta(max_length=7)]
+
+
+class OpeningDayOut(Struct):
+    weekday: int
+    opens: str
+    closes: str
+
+
+class ClosureIn(Input):
+    day: date
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class ClosureOut(Struct):
+    id: int
+    day: date
+    reason: str
+
+
+class CategoryIn(Input):
+    slug: Slug
+    label: Annotated[str, Meta(min_length=1, max_length=100)]
+    default_visibility: Visibility = Visibility.PUBLIC
+    active: bool = True
+
+
+class CategoryOut(Struct):
+    slug: str
+    label: str
+    default_visibility: Visibility
+    active: bool

@@ -43,7 +43,7 @@ class BookingController(Controller):
         db: Db,
         settings: SettingsDep,
         identity: Caller,
-        from_: Annotated[date, QueryParameter(query="from")],
+        from_: Annotated[date, QueryParameter(name="from")],
         to: Annotated[date | None, QueryParameter(description="inclusive; default: the same day")] = None,
         room_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         organisation_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,

@@ -12,9 +12,16 @@ from hub.auth import ADMIN_ONLY, ALL_ROLES, STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import InvalidInput
 from hub.models import Role
+from rooms.models import OpeningHours, Visibility
 from rooms.schemas import (
     CLOCK_PATTERN,
+    CategoryIn,
+    CategoryOut,
+    ClosureIn,
+    ClosureOut,
     FreeRoom,
+    OpeningDayOut,
+    OpeningHoursIn,
     Quote,
     QuoteRequest,
     RateIn,
@@ -27,6 +34,7 @@ from rooms.schemas import (
 )
 from rooms.services import availability, pricing
 from rooms.services import rooms as service
+from rooms.services import settings as building_settings
 from rooms.services.bookings import busy_span, check_parts, check_times, find_clashes
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.localtime import instant
@@ -67,7 +75,7 @@ class RoomController(Controller):
         db: Db,
         settings: SettingsDep,
         room_id: FromPath[int],
-        date_: Annotated[date, QueryParameter(query="date", description="first local date")],
+        date_: Annotated[date, QueryParameter(name="date", description="first local date")],
         days: Annotated[int, QueryParameter(ge=1, le=7)] = 1,
     ) -> list[RoomDay]:
         room = await service.get_room(db, room_id)
@@ -144,7 +152,7 @@ async def quote(db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[
 async def rooms_free(
     db: Db,
     settings: SettingsDep,
-    date_: Annotated[date, QueryParameter(query="date")],
+    date_: Annotated[date, QueryParameter(name="date")],
     start: Annotated[str, QueryParameter(pattern=CLOCK_PATTERN, description="local time, e.g. 14:00")],
     end: Annotated[str, QueryParameter(pattern=CLOCK_PATTERN, description="local time, e.g. 16:00")],
     capacity: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
@@ -164,4 +172,61 @@ async def rooms_free(
         end_time=clock(end),
         capacity=capacity,
         features=wanted,
+    )
+
+
+def _day_out(row: OpeningHours) -> OpeningDayOut:
+    return OpeningDayOut(
+        weekday=row.weekday,
+        opens=row.opens_local.strftime("%H:%M"),
+        closes=row.closes_local.strftime("%H:%M"),
+    )
+
+
+@get("/api/v1/opening-hours", opt=READ, tags=["building"], summary="When the building is open, by weekday")
+async def get_opening_hours(db: Db) -> list[OpeningDayOut]:
+    return [_day_out(row) for row in await building_settings.opening_hours(db)]
+
+
+@put(
+    "/api/v1/opening-hours",
+    opt=roles(ADMIN_ONLY),
+    tags=["building"],
+    summary="Replace the week's opening hours",
+)
+async def put_opening_hours(db: Db, identity: Caller, data: JSONBody[OpeningHoursIn]) -> list[OpeningDayOut]:
+    return [_day_out(row) for row in await building_settings.set_opening_hours(db, identity, data)]
+
+
+@get(
+    "/api/v1/closures",
+    opt=READ,
+    tags=["building"],
+    summary="Days the building is closed (besides bank holidays)",
+)
+async def list_closures(db: Db) -> list[ClosureOut]:
+    return [ClosureOut(id=c.id, day=c.day, reason=c.reason) for c in await building_settings.closures(db)]
+
+
+@post("/api/v1/closures", opt=roles(ADMIN_ONLY), tags=["building"], summary="Close the building on a day")
+async def add_closure(db: Db, identity: Caller, data: JSONBody[ClosureIn]) -> ClosureOut:
+    closure = await building_settings.add_closure(db, identity, data)
+    return ClosureOut(id=closure.id, day=closure.day, reason=closure.reason)
+
+
+@get("/api/v1/categories", opt=READ, tags=["building"], summary="Booking categories")
+async def list_categories(db: Db) -> list[CategoryOut]:
+    return [
+        CategoryOut(
+            slug=c.slug, label=c.label, default_visibility=Visibility(c.default_visibility), active=c.active
+        )
+        for c in await building_settings.categories(db)
+    ]
+
+
+@put("/api/v1/categories", opt=roles(ADMIN_ONLY), tags=["building"], summary="Add or change a category")
+async def put_category(db: Db, identity: Caller, data: JSONBody[CategoryIn]) -> CategoryOut:
+    c = await building_settings.set_category(db, identity, data)
+    return CategoryOut(
+        slug=c.slug, label=c.label, default_visibility=Visibility(c.default_visibility), active=c.active
     )
