@@ -29,7 +29,7 @@
   forms.forEach(function (form) {
     var out = form.querySelector("#quote");
     var csrf = form.querySelector('input[name="_csrf"]');
-    var zone = document.documentElement.getAttribute("data-zone") || "Europe/London";
+    var zone = form.getAttribute("data-zone") || "Europe/London";
     var timer = null;
     var seq = 0;
     if (!out || !csrf) return;
