@@ -56,6 +56,10 @@ def test_all_settings_read() -> None:
         ({"HUB_ENV": "staging"}, "HUB_ENV"),
         ({"HUB_LOGIN_MAX_FAILURES": "0"}, "HUB_LOGIN_MAX_FAILURES"),
         ({"HUB_COOKIE_SECURE": "maybe"}, "HUB_COOKIE_SECURE"),
+        ({"HUB_BANK_HOLIDAYS": "GB-XYZ"}, "HUB_BANK_HOLIDAYS"),
+        ({"HUB_LATE_CANCEL_FEE_PERCENT": "101"}, "HUB_LATE_CANCEL_FEE_PERCENT"),
+        ({"HUB_LATE_CANCEL_HOURS": "soon"}, "HUB_LATE_CANCEL_HOURS"),
+        ({"HUB_HOLD_HOURS": "0"}, "HUB_HOLD_HOURS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str) -> None:
