@@ -523,14 +523,25 @@ async def apply_changes(
     new_start: datetime | None,
     new_end: datetime | None,
     mark_exceptions: bool,
+    anchor: Booking | None = None,
 ) -> None:
     """Apply one edit to several bookings at once: all fit or none change (409 lists the clashes).
 
-    ``new_start``/``new_end`` are for the first booking; the others keep their own dates and take
-    the same local wall-clock times (so a weekly class moved to 11:00 is at 11:00 every week,
-    across clock changes).
+    ``new_start``/``new_end`` are the anchor booking's new times (the one the receptionist edited;
+    by default the first). Each booking moves by the same number of days and takes the same local
+    wall-clock times, so a weekly class moved to 11:00 is at 11:00 every week, across clock changes.
     """
     zone = settings.zone
+    anchor = anchor or bookings[0]
+    shift_days = timedelta(0)
+    if new_start is not None:
+        shift_days = new_start.astimezone(zone).date() - anchor.start_at.astimezone(zone).date()
+        if shift_days and len(bookings) > 1:
+            raise RuleViolation(
+                "a series can change its times but not its day; cancel the following occurrences and book "
+                "a new series on the new day",
+                field="start",
+            )
     room_map = await RoomMap.load(db)
     room_id = data.room_id if data.room_id is not UNSET else None
     if room_id is not None:
@@ -545,10 +556,9 @@ async def apply_changes(
     for booking in bookings:
         start, end = booking.start_at, booking.end_at
         if new_start is not None and new_end is not None:
-            # Same local times on this booking's own local date.
             from rooms.services.localtime import combine_local
 
-            day = start.astimezone(zone).date()
+            day = start.astimezone(zone).date() + shift_days
             start = combine_local(day, new_start.astimezone(zone).time(), zone, field="start")
             end_day = day + (new_end.astimezone(zone).date() - new_start.astimezone(zone).date())
             end = combine_local(end_day, new_end.astimezone(zone).time(), zone, field="end")

@@ -361,3 +361,14 @@ def test_impossible_and_ambiguous_local_times_say_why(hub: Hub, building: Buildi
     explicit = book(hub, building, start="2026-10-25T01:30:00+01:00", end="2026-10-25T02:30:00+00:00")
     assert explicit.status_code == 422
     assert "closed" in explicit.json()["detail"]
+
+
+def test_edit_moves_a_booking_to_another_day(hub: Hub, building: Building) -> None:
+    booking = book(hub, building).json()
+    moved = hub.client.patch(
+        f"{API}/{booking['id']}",
+        headers=building.staff,
+        json={"start": "2026-12-03T09:00:00", "end": "2026-12-03T10:00:00"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["start"], moved.json()["end"]) == ("2026-12-03T09:00:00Z", "2026-12-03T10:00:00Z")

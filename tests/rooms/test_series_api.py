@@ -50,7 +50,13 @@ def test_weekly_on_chosen_weekdays_every_other_week_until_a_date(hub: Hub, build
     rule = {"freq": "weekly", "interval": 2, "weekdays": [0, 3], "until": "2026-12-31"}
     body = series(hub, building, first_date="2026-11-30", skip_clashes=True, rule=rule).json()
     # Monday 28 December 2026 is the Boxing Day bank holiday (observed): closed, so skipped.
-    assert [s[:10] for s in starts(body)] == ["2026-11-30", "2026-12-03", "2026-12-14", "2026-12-17", "2026-12-31"]
+    assert [s[:10] for s in starts(body)] == [
+        "2026-11-30",
+        "2026-12-03",
+        "2026-12-14",
+        "2026-12-17",
+        "2026-12-31",
+    ]
     assert [p["start_local"] for p in body["skipped"]] == ["Mon 28 Dec 2026 10:00"]
 
 
@@ -252,3 +258,14 @@ def test_bad_series_input(hub: Hub, building: Building) -> None:
         assert response.status_code == status, (fields, response.text)
         assert field in [e["field"] for e in response.json()["errors"]], (fields, response.json())
     assert hub.client.get(f"{API}/1", headers=building.staff).status_code == 404
+
+
+def test_moving_a_whole_series_to_another_day_is_refused_clearly(hub: Hub, building: Building) -> None:
+    body = series(hub, building).json()
+    response = hub.client.patch(
+        f"/api/v1/bookings/{body['booked'][0]['id']}",
+        headers=building.staff,
+        json={"start": "2027-03-17T10:00:00", "end": "2027-03-17T11:00:00", "scope": "all"},
+    )
+    assert response.status_code == 422
+    assert "not its day" in response.json()["detail"]
