@@ -349,7 +349,15 @@ async def update_scope(
     scope = await occurrences_in_scope(db, booking, data.scope)
     targets = [b for b in scope if b.status in LIVE_STATUSES and (b.id == booking.id or not b.is_exception)]
     await apply_changes(
-        db, settings, actor, targets, data, new_start=new_start, new_end=new_end, mark_exceptions=False
+        db,
+        settings,
+        actor,
+        targets,
+        data,
+        new_start=new_start,
+        new_end=new_end,
+        mark_exceptions=False,
+        anchor=booking,
     )
     if data.scope == "all" or (
         data.scope == "following"

@@ -269,3 +269,16 @@ def test_moving_a_whole_series_to_another_day_is_refused_clearly(hub: Hub, build
     )
     assert response.status_code == 422
     assert "not its day" in response.json()["detail"]
+
+
+def test_edit_all_from_a_later_occurrence_moves_every_future_one(hub: Hub, building: Building) -> None:
+    body = series(hub, building).json()
+    third = body["booked"][2]
+    response = hub.client.patch(
+        f"/api/v1/bookings/{third['id']}",
+        headers=building.staff,
+        json={"start": "2027-03-30T13:00:00", "end": "2027-03-30T14:30:00", "scope": "all"},
+    )
+    assert response.status_code == 200, response.text
+    after = hub.client.get(f"{API}/{body['id']}", headers=building.staff).json()["booked"]
+    assert [b["start_local"][11:16] + "-" + b["end_local"][11:16] for b in after] == ["13:00-14:30"] * 4
