@@ -476,28 +476,7 @@ async def create_booking(
     return booking
 
 
-def _snapshot(booking: Booking) -> dict[str, Any]:
-    fields = (
-        "room_id",
-        "title",
-        "public_title",
-        "category",
-        "contact_name",
-        "contact_email",
-        "contact_phone",
-        "expected_attendance",
-        "visibility",
-        "notes",
-        "setup_minutes",
-        "cleardown_minutes",
-        "start_at",
-        "end_at",
-        "price_net_pence",
-        "status",
-    )
-    return {f: getattr(booking, f) for f in fields}
-
-
+# Fields an edit may set as given; the rest (times, room, price, status) have rules of their own.
 SIMPLE_FIELDS = (
     "title",
     "public_title",
@@ -511,6 +490,11 @@ SIMPLE_FIELDS = (
     "setup_minutes",
     "cleardown_minutes",
 )
+AUDITED_FIELDS = (*SIMPLE_FIELDS, "room_id", "start_at", "end_at", "price_net_pence", "status")
+
+
+def _snapshot(booking: Booking) -> dict[str, Any]:
+    return {f: getattr(booking, f) for f in AUDITED_FIELDS}
 
 
 async def apply_changes(
