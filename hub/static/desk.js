@@ -47,8 +47,18 @@
       out.appendChild(box);
     }
 
+    // 14:30, 9:30, 14.30 and 1430 all mean half past two, as on the server.
+    function normClock(text) {
+      text = text.replace(".", ":");
+      if (/^\d{3,4}$/.test(text)) text = text.slice(0, -2) + ":" + text.slice(-2);
+      var m = /^(\d{1,2}):(\d\d)(:00)?$/.exec(text);
+      if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) return "";
+      return (m[1].length === 1 ? "0" : "") + m[1] + ":" + m[2];
+    }
+
     function request() {
-      var room = value("room_id"), day = value("date"), start = value("start"), end = value("end");
+      var room = value("room_id"), day = value("date");
+      var start = normClock(value("start")), end = normClock(value("end"));
       var organisation = value("organisation_id") || form.getAttribute("data-organisation-id") || "";
       if (!room || !day || !/^\d\d:\d\d/.test(start) || !/^\d\d:\d\d/.test(end) || !organisation) return;
       var endDay = day;

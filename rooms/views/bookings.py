@@ -85,15 +85,24 @@ def parse_create(form: dict[str, str]) -> BookingCreate:
     errors: list[FieldError] = []
     start, end, _day = local_span(form, errors)
     placeholder = datetime.combine(date(2000, 1, 3), time(10, 0))
+    ids = {}
+    for name, what in (("room_id", "choose a room"), ("organisation_id", "choose an organisation")):
+        raw = form.get(name, "")
+        if not raw.isdigit() or len(raw) > 19:
+            errors.append(FieldError(field=name, reason=what))
+            raw = "1"  # a placeholder so the other fields are checked too
+        ids[name] = raw
     data = {
-        "room_id": form.get("room_id", ""),
-        "organisation_id": form.get("organisation_id", ""),
+        **ids,
         **_common_fields(form),
         "status": form.get("status") or "confirmed",
         # Placeholders let every other field be checked too; the errors above are reported.
         "start": start or placeholder,
         "end": end or placeholder + timedelta(hours=1),
     }
+    if not data["title"]:
+        errors.append(FieldError(field="title", reason="enter a title"))
+        data["title"] = "placeholder"
     try:
         result = convert_input(data, BookingCreate)
     except DomainError as exc:

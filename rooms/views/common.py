@@ -21,7 +21,7 @@ from rooms.models import BookingCategory, Room
 from rooms.schemas import BookingOut, Clash
 from rooms.services import pricing
 from rooms.services.bookings import busy_span, check_parts, check_times, find_clashes
-from rooms.services.calendar import BuildingCalendar
+from rooms.services.calendar import BuildingCalendar, DayHours
 from rooms.services.localtime import instant
 from rooms.services.rooms import RoomMap, get_room
 
@@ -43,15 +43,19 @@ def parse_date(value: str | None) -> date | None:
 
 
 def parse_clock(value: str | None) -> time | None:
-    """A local time of day typed as HH:MM (or H:MM, or HH:MM:00 from a time input)."""
-    text = (value or "").strip()
+    """A local time of day: 14:30, 9:30, 14.30 or 1430 (quick to type), or HH:MM:00."""
+    text = (value or "").strip().replace(".", ":")
+    if text.isdigit() and len(text) in (3, 4):
+        text = f"{text[:-2]}:{text[-2:]}"
     parts = text.split(":")
     if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
         return None
     if len(parts) == 3 and parts[2] != "00":
         return None
+    if len(parts[0]) > 2 or len(parts[1]) != 2:
+        return None
     hours, minutes = int(parts[0]), int(parts[1])
-    if not (0 <= hours <= 23 and 0 <= minutes <= 59) or len(parts[1]) != 2:
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
         return None
     return time(hours, minutes)
 
@@ -232,6 +236,11 @@ class GridColumn:
     items: list[GridItem]
     slots: list[GridSlot]
     link: str | None = None
+    # Rows (1-based, end exclusive) inside opening hours; the rest are shaded.
+    open_rows: tuple[int, int] | None = None
+
+    def is_open_row(self, row: int) -> bool:
+        return self.open_rows is not None and self.open_rows[0] <= row < self.open_rows[1]
 
     @property
     def entries(self) -> list[tuple[int, GridItem | None, GridSlot | None]]:
@@ -357,6 +366,14 @@ def free_slots(items: list[GridItem], first_minute: int, rows: int, href: str, l
         clock = f"{minute // 60:02d}:{minute % 60:02d}"
         slots.append(GridSlot(row, clock, href.format(clock=clock), label.format(clock=clock)))
     return slots
+
+
+def open_rows(hours: DayHours, first_minute: int) -> tuple[int, int] | None:
+    if not hours.open or hours.opens is None or hours.closes is None:
+        return None
+    opens = hours.opens.hour * 60 + hours.opens.minute
+    closes = hours.closes.hour * 60 + hours.closes.minute
+    return (opens - first_minute) // SLOT_MINUTES + 1, -(-(closes - first_minute) // SLOT_MINUTES) + 1
 
 
 def week_start(day: date) -> date:

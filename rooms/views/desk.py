@@ -30,6 +30,7 @@ from rooms.views.common import (
     load_choices,
     minutes_into_day,
     money,
+    open_rows,
     parse_date,
     place,
     today_local,
@@ -115,6 +116,7 @@ async def _day_page(
                     items, first, rows, _new_link(room.id, day), f"Book {room.name} at {{clock}}"
                 ),
                 link=f"/desk/rooms/{room.id}?week={week_start(day).isoformat()}",
+                open_rows=open_rows(hours, first),
             )
         )
     arrivals = [b for b in shown if b.status != BookingStatus.CANCELLED]
@@ -204,6 +206,7 @@ async def desk_week(
                     f"Book {room.name} on {day:%A %d %B} at {{clock}}",
                 ),
                 link=f"/desk?date={day.isoformat()}",
+                open_rows=open_rows(hours, first),
             )
         )
     return render(

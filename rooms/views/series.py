@@ -70,10 +70,18 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
             rule["count"] = form.get("count")
     start = parse_clock(form.get("start_time"))
     end = parse_clock(form.get("end_time"))
+    ids = {}
+    for name, what in (("room_id", "choose a room"), ("organisation_id", "choose an organisation")):
+        raw = form.get(name, "")
+        if not raw.isdigit() or len(raw) > 19:
+            errors.append(FieldError(field=name, reason=what))
+            raw = "1"  # a placeholder so the other fields are checked too
+        ids[name] = raw
+    if not form.get("title"):
+        errors.append(FieldError(field="title", reason="enter a title"))
     data: dict[str, Any] = {
-        "room_id": form.get("room_id", ""),
-        "organisation_id": form.get("organisation_id", ""),
-        "title": form.get("title", ""),
+        **ids,
+        "title": form.get("title") or "placeholder",
         "first_date": (first or date(2000, 1, 3)).isoformat(),
         "start_time": f"{start:%H:%M}" if start else "10:00",
         "end_time": f"{end:%H:%M}" if end else "11:00",

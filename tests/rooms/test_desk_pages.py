@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db import utcnow
 from hub.models import Role
@@ -61,7 +62,7 @@ def _count(hub: Hub) -> int:
 
 
 def _booking(hub: Hub, booking_id: int) -> Booking:
-    async def work(db: Any) -> Booking:
+    async def work(db: AsyncSession) -> Booking:
         booking = await db.get(Booking, booking_id)
         assert booking is not None
         return booking
@@ -122,7 +123,9 @@ def test_closed_day_says_why_and_still_shows_the_grid(hub: Hub, building: Buildi
     assert "Book Hall A at 09:00" in html
 
 
-def test_private_booking_is_hidden_from_a_tenant_of_another_organisation(hub: Hub, building: Building) -> None:
+def test_private_booking_is_hidden_from_a_tenant_of_another_organisation(
+    hub: Hub, building: Building
+) -> None:
     hub.login_as(Role.RECEPTIONIST)
     _book(
         hub,
@@ -178,12 +181,16 @@ def test_check_price_button_shows_the_quote_without_booking(hub: Hub, building: 
     assert _count(hub) == before
 
 
-def test_a_clash_rerenders_the_form_with_the_busy_time_and_writes_nothing(hub: Hub, building: Building) -> None:
+def test_a_clash_rerenders_the_form_with_the_busy_time_and_writes_nothing(
+    hub: Hub, building: Building
+) -> None:
     hub.login_as(Role.RECEPTIONIST)
     _book(hub, building, start="14:00", end="16:00")
     before = _count(hub)
     response = _post(
-        hub, "/desk/bookings/new", _form(building, room_id=building.main_hall, title="Big event", start="15:00")
+        hub,
+        "/desk/bookings/new",
+        _form(building, room_id=building.main_hall, title="Big event", start="15:00"),
     )
     assert response.status_code == 409
     assert "Hall A is busy Tue 02 Mar 14:00–16:00" in response.text
@@ -194,7 +201,7 @@ def test_a_clash_rerenders_the_form_with_the_busy_time_and_writes_nothing(hub: H
 def test_bad_input_shows_each_error_beside_its_field(hub: Hub, building: Building) -> None:
     hub.login_as(Role.RECEPTIONIST)
     before = _count(hub)
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"start": "16:00", "end": "14:00"}, "end", "must be after the start"),
         ({"room_id": "999999"}, "room_id", "no room has id 999999"),
         ({"room_id": building.consulting, "expected_attendance": "9"}, "expected_attendance", "more than"),
@@ -355,7 +362,9 @@ def test_series_form_errors_sit_beside_their_fields(hub: Hub, building: Building
     assert response.status_code in (400, 422)
     _field_error(response.text, "title")
     _field_error(response.text, "count")
-    wrong_day = _post(hub, "/desk/series/new", _series_form(building, **{"weekday-1": "", "weekday-3": "yes"}))
+    wrong_day = _post(
+        hub, "/desk/series/new", _series_form(building, **{"weekday-1": "", "weekday-3": "yes"})
+    )
     assert "must fall on one of the chosen weekdays" in _field_error(wrong_day.text, "first_date")
 
 
