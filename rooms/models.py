@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -230,7 +231,13 @@ class Booking(Base):
         CheckConstraint("expected_attendance IS NULL OR expected_attendance >= 0", name="attendance_range"),
         Index("ix_bookings_room_id_start_at", "room_id", "start_at"),
         Index("ix_bookings_start_at", "start_at"),
-        Index("ix_bookings_status_hold_expires_at", "status", "hold_expires_at"),
+        # Only holds need sweeping: a partial index keeps the planner off it for date-range reads.
+        Index(
+            "ix_bookings_provisional_hold_expires_at",
+            "hold_expires_at",
+            sqlite_where=text("status = 'provisional'"),
+            postgresql_where=text("status = 'provisional'"),
+        ),
     )
 
 
@@ -253,4 +260,5 @@ class RoomOccupancy(Base):
     __table_args__ = (
         CheckConstraint("busy_end > busy_start", name="ends_after_start"),
         Index("ix_room_occupancy_room_id_busy_start", "room_id", "busy_start"),
+        Index("ix_room_occupancy_busy_start", "busy_start"),
     )

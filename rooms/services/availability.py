@@ -11,7 +11,7 @@ from hub.config import Settings
 from hub.errors import InvalidInput
 from rooms.models import Room, RoomOccupancy
 from rooms.schemas import FreeRoom, FreeSlot, RoomDay
-from rooms.services.bookings import busy_span
+from rooms.services.bookings import MAX_BUSY, busy_span
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.localtime import combine_local, format_local
 from rooms.services.rooms import RoomMap
@@ -25,7 +25,9 @@ async def _busy_by_atom(
     """Live occupancy overlapping a span, by indivisible room: one query for the whole building."""
     rows = await db.execute(
         select(RoomOccupancy.room_id, RoomOccupancy.busy_start, RoomOccupancy.busy_end).where(
-            RoomOccupancy.busy_start < end, RoomOccupancy.busy_end > start
+            RoomOccupancy.busy_start < end,
+            RoomOccupancy.busy_start > start - MAX_BUSY,
+            RoomOccupancy.busy_end > start,
         )
     )
     busy: dict[int, list[tuple[datetime, datetime]]] = {}

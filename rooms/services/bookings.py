@@ -39,6 +39,9 @@ from rooms.services.pricing import Price, price_for
 from rooms.services.rooms import RoomMap, get_room
 
 MAX_BOOKING = timedelta(hours=24)
+MAX_BUFFER = timedelta(minutes=240)
+# The longest a booking's busy time can be: a lower bound that lets range queries use an index.
+MAX_BUSY = MAX_BOOKING + 2 * MAX_BUFFER
 MIN_BOOKING = timedelta(minutes=5)
 PRIVATE_TITLE = "Private booking"
 EXCLUSION_CONSTRAINT = "ex_room_occupancy_no_overlap"
@@ -173,6 +176,7 @@ async def find_clashes(
         .where(
             RoomOccupancy.room_id.in_(atoms),
             RoomOccupancy.busy_start < busy_end,
+            RoomOccupancy.busy_start > busy_start - MAX_BUSY,
             RoomOccupancy.busy_end > busy_start,
         )
         .order_by(RoomOccupancy.busy_start)
@@ -794,7 +798,9 @@ async def list_bookings(
 ) -> list[Booking]:
     """Bookings overlapping [start, end). One query; tenants see other organisations' private
     bookings only as "Private booking" (booking_out does the hiding)."""
-    query = select(Booking).where(Booking.start_at < end, Booking.end_at > start)
+    query = select(Booking).where(
+        Booking.start_at < end, Booking.start_at > start - MAX_BOOKING, Booking.end_at > start
+    )
     if room_ids is not None:
         query = query.where(Booking.room_id.in_(room_ids))
     if organisation_id is not None:

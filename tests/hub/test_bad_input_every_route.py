@@ -19,8 +19,14 @@ RUBBISH_JSON: list[tuple[str, Any]] = [
     ("nul bytes", b'{"name": "a\\u0000b", "kind": "vcse"}'),
 ]
 RUBBISH_QUERY = {"page": "-1", "per_page": "a lot", "kind": "x" * 500, "since": "not-a-time", "q": "\x00"}
-RUBBISH_IDS = {"organisation_id": "9223372036854775808", "user_id": "0", "token_id": "18446744073709551616",
-               "room_id": "99999999999999999999", "booking_id": "-1", "series_id": "9223372036854775807"}
+RUBBISH_IDS = {
+    "organisation_id": "9223372036854775808",
+    "user_id": "0",
+    "token_id": "18446744073709551616",
+    "room_id": "99999999999999999999",
+    "booking_id": "-1",
+    "series_id": "9223372036854775807",
+}
 
 
 def _counts(hub: Hub) -> tuple[int, int, int]:

@@ -77,8 +77,14 @@ def test_role_route_matrix(hub: Hub, who: str) -> None:
     token_owner = hub.make_user(Role.TRUSTEE)
     hub.token_for(token_owner)
     # Ids that may not exist: an allowed caller then gets 404, which still proves access.
-    ids = {"organisation_id": org_id, "user_id": other.id, "token_id": 1, "room_id": 1, "booking_id": 1,
-           "series_id": 1}
+    ids = {
+        "organisation_id": org_id,
+        "user_id": other.id,
+        "token_id": 1,
+        "room_id": 1,
+        "booking_id": 1,
+        "series_id": 1,
+    }
     csrf = hub.csrf("/login")  # anonymous forms carry the cookie-bound token
     if who != ANONYMOUS:
         hub.login_as(Role(who), organisation_id=org_id if who == Role.TENANT.value else None)
