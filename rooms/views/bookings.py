@@ -353,16 +353,8 @@ def parse_update(form: dict[str, str], booking: Booking, settings: Settings) -> 
     if form.get("room_id", "") != current["room_id"]:
         data["room_id"] = form.get("room_id", "")
     if any(form.get(n, "") != current[n] for n in ("date", "start", "end")):
-        start, end, day = local_span(form, errors)
-        if day is not None and day.isoformat() != current["date"]:
-            # The service keeps each booking on its own date when times change (see report).
-            errors.append(
-                FieldError(
-                    field="date",
-                    reason="a booking cannot be moved to another day; cancel it and book the new day",
-                )
-            )
-        elif start is not None and end is not None:
+        start, end, _day = local_span(form, errors)
+        if start is not None and end is not None:
             data["start"], data["end"] = start, end
     if booking.series_id is not None:
         if form.get("scope") not in SCOPES:

@@ -194,7 +194,7 @@ async def series_create(
     request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
 ) -> Template | Redirect:
     form = await read_form(request)
-    skip = form.get("skip_clashes") == "yes"
+    skip = form.get("skip_clashes") == "yes" or form.get("action") == "book_skip"
     if form.get("action") == "check":
         try:
             data = parse_series(form, skip_clashes=skip)

@@ -232,6 +232,29 @@ def test_several_wrong_fields_are_reported_together(hub: Hub, building: Building
         _field_error(response.text, field)
 
 
+def test_edit_moves_a_booking_to_another_day_and_time(hub: Hub, building: Building) -> None:
+    hub.login_as(Role.RECEPTIONIST)
+    booking_id = _book(hub, building)
+    page = hub.client.get(f"/desk/bookings/{booking_id}").text
+    assert "Change which occurrences?" not in page  # a one-off has no scope to choose
+    moved = {
+        "room_id": building.hall_b,
+        "title": "Youth drama",
+        "category": "youth",
+        "date": (DAY + timedelta(days=1)).isoformat(),
+        "start": "1800",
+        "end": "19.30",
+        "expected_attendance": "20",
+        "action": "save",
+    }
+    response = _post(hub, f"/desk/bookings/{booking_id}", moved)
+    assert response.status_code == 303, response.text
+    booking = _booking(hub, booking_id)
+    assert booking.room_id == building.hall_b
+    assert booking.start_at.isoformat() == "2027-03-03T18:00:00+00:00"
+    assert booking.end_at.isoformat() == "2027-03-03T19:30:00+00:00"
+
+
 def test_cancel_with_a_reason(hub: Hub, building: Building) -> None:
     hub.login_as(Role.RECEPTIONIST)
     booking_id = _book(hub, building)
@@ -348,7 +371,7 @@ def test_series_form_lists_clashes_and_books_the_free_ones_when_told(hub: Hub, b
     refused = _post(hub, "/desk/series/new", _series_form(building))
     assert refused.status_code == 409 and "Hall A is busy Tue 16 Mar 10:30–12:00" in refused.text
     assert _count(hub) == before
-    response = _post(hub, "/desk/series/new", _series_form(building, skip_clashes="yes"))
+    response = _post(hub, "/desk/series/new", _series_form(building, action="book_skip"))
     assert response.status_code == 303
     summary = hub.client.get(response.headers["location"]).text
     assert "Booked 3 occurrences of Tuesday yoga; skipped 1." in summary
