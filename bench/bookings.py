@@ -58,6 +58,9 @@ HISTORY_DAYS = 730  # history spans about two years ...
 HISTORY_FUTURE_DAYS = 90  # ... of which the last three months are still to come
 HISTORY_HOURS = (8, 10, 12, 14, 16, 18, 20)  # history takes even hours, 1 hour each
 CREATE_HOURS = (9, 11, 13, 15, 17, 19, 21)  # new bookings take HH:15–HH:45 of odd hours
+# The measured day holds the same bookings whatever the history (one per room at these hours),
+# so that a ratio compares cost per booking of history, not a busier day.
+PROBE_DAY_HOURS = (9, 11, 13, 15)
 CATEGORIES = (("class", "public"), ("meeting", "private"), ("clinic", "private"), ("youth", "public"))
 RATIO_LIMIT = 1.5
 
@@ -134,6 +137,10 @@ async def _seed(settings: Settings, history: int) -> Seeded:
         # Only indivisible rooms carry history, so no two bookings can compete for a hall's parts.
         atoms = [room_id for name, room_id in rooms.items() if name != "Main Hall"]
         first_day = today - timedelta(days=HISTORY_DAYS - HISTORY_FUTURE_DAYS)
+        probe = probe_date(today, settings)
+        history_days = [
+            d for d in (first_day + timedelta(days=k) for k in range(HISTORY_DAYS + 1)) if d != probe
+        ]
         slots_per_room = HISTORY_DAYS * len(HISTORY_HOURS)
         now = datetime.now(UTC)
         booking_rows: list[dict[str, Any]] = []
@@ -142,7 +149,7 @@ async def _seed(settings: Settings, history: int) -> Seeded:
             room_id = atoms[i % len(atoms)]
             in_room = history // len(atoms) + (1 if i % len(atoms) < history % len(atoms) else 0)
             slot = (i // len(atoms)) * slots_per_room // in_room  # evenly over the two years
-            day = first_day + timedelta(days=slot // len(HISTORY_HOURS))
+            day = history_days[slot // len(HISTORY_HOURS)]
             hour = HISTORY_HOURS[slot % len(HISTORY_HOURS)]
             start = combine_local(day, clock(hour), zone)
             end = combine_local(day, clock(hour + 1), zone)
@@ -192,8 +199,33 @@ async def _seed(settings: Settings, history: int) -> Seeded:
             occupancy_rows.append(
                 {"id": i + 1, "booking_id": i + 1, "room_id": room_id, "busy_start": start, "busy_end": end}
             )
+        for room_id in atoms:
+            for hour in PROBE_DAY_HOURS:
+                i = len(booking_rows)
+                start = combine_local(probe, clock(hour), zone)
+                end = combine_local(probe, clock(hour + 1), zone)
+                # Same columns as a history row (history is never empty: sizes start at 500).
+                booking_rows.append(
+                    {
+                        **booking_rows[0],
+                        "id": i + 1,
+                        "room_id": room_id,
+                        "start_at": start,
+                        "end_at": end,
+                        "title": f"Probe-day booking {i + 1}",
+                    }
+                )
+                occupancy_rows.append(
+                    {
+                        "id": i + 1,
+                        "booking_id": i + 1,
+                        "room_id": room_id,
+                        "busy_start": start,
+                        "busy_end": end,
+                    }
+                )
         async with engine.begin() as conn:
-            for chunk in range(0, history, 5_000):
+            for chunk in range(0, len(booking_rows), 5_000):
                 await conn.execute(insert(Booking.__table__), booking_rows[chunk : chunk + 5_000])
                 await conn.execute(insert(RoomOccupancy.__table__), occupancy_rows[chunk : chunk + 5_000])
             if not settings.is_sqlite and history:
@@ -318,11 +350,15 @@ def free_slots(seeded: Seeded, settings: Settings) -> Iterator[tuple[int, date, 
 
 
 def probe_day(seeded: Seeded, settings: Settings) -> date:
+    return probe_date(seeded.today, settings)
+
+
+def probe_date(today: date, settings: Settings) -> date:
     """An open weekday about two months ahead: inside the history, clear of the new bookings.
     (A closed day would let availability answer without looking at a single booking.)"""
     from rooms.services.calendar import bank_holiday
 
-    day = seeded.today + timedelta(days=60)
+    day = today + timedelta(days=60)
     while day.weekday() >= 5 or bank_holiday(settings, day) is not None:
         day += timedelta(days=1)
     return day

@@ -282,7 +282,8 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         errors = field_errors_from_validation(exc) if isinstance(exc, ValidationException) else []
         missing = _MISSING_PARAMETER.search(str(exc.detail))
         if not errors and missing:
-            errors = [FieldError(field=missing.group("name"), reason=f"is required ({missing.group('where')})")]
+            where = missing.group("where")
+            errors = [FieldError(field=missing.group("name"), reason=f"is required ({where})")]
         if not errors:
             # Litestar could not decode the body at all (truncated, not JSON, wrong encoding).
             errors = [FieldError(field="body", reason=f"could not be read: {exc.detail}")]

@@ -466,7 +466,7 @@ async def create_booking(
         "booking.created",
         "booking",
         booking.id,
-        summary=f"{booking.title} in {room.name}, {format_local(start, zone)}",
+        summary=f"{booking.title} in {room.name}, {start.astimezone(zone):%a %d %b %Y %H:%M}",
         changes={
             "status": [None, booking.status],
             "start": [None, start],
@@ -477,6 +477,7 @@ async def create_booking(
         reason=f"Outside opening hours: {data.override_reason}" if override_problem else "",
     )
     await db.commit()
+    await db.refresh(booking, ["room"])  # callers read booking.room; a new object has it unloaded
     return booking
 
 

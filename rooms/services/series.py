@@ -106,7 +106,9 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
     dates = rule_dates(data.first_date, data.rule)
     calendar = await BuildingCalendar.load(db, settings, dates[0], dates[-1])
     room_map = await RoomMap.load(db)
-    room = room_map.rooms[data.room_id]
+    room = room_map.rooms.get(data.room_id)
+    if room is None:
+        raise InvalidInput(f"no room has id {data.room_id}", field="room_id")
     planned: list[Planned] = []
     for day in dates:
         label = f"{day:%a %d %b %Y} {clock(data.start_time):%H:%M}"

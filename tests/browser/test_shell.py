@@ -14,10 +14,10 @@ pytestmark = pytest.mark.browser
 
 ONE_PER_ROLE = {login.role: login for login in DEMO_LOGINS}.values()
 EXPECTED_NAV = {
-    "admin": ["Home", "Organisations", "Accounts", "Audit log", "API tokens"],
-    "receptionist": ["Home", "Organisations", "API tokens"],
-    "trustee": ["Home", "Organisations", "API tokens"],
-    "tenant": ["Home", "API tokens"],
+    "admin": ["Home", "Desk", "Organisations", "Accounts", "Audit log", "API tokens"],
+    "receptionist": ["Home", "Desk", "Organisations", "API tokens"],
+    "trustee": ["Home", "Bookings", "Organisations", "API tokens"],
+    "tenant": ["Home", "Bookings", "API tokens"],
     "cafe": ["Home", "API tokens"],
     "cafe_supervisor": ["Home", "API tokens"],
 }

@@ -282,3 +282,21 @@ def test_edit_all_from_a_later_occurrence_moves_every_future_one(hub: Hub, build
     assert response.status_code == 200, response.text
     after = hub.client.get(f"{API}/{body['id']}", headers=building.staff).json()["booked"]
     assert [b["start_local"][11:16] + "-" + b["end_local"][11:16] for b in after] == ["13:00-14:30"] * 4
+
+
+def test_preview_with_an_unknown_room_is_a_field_error(hub: Hub, building: Building) -> None:
+    response = hub.client.post(
+        f"{API}/preview",
+        headers=building.staff,
+        json={
+            "room_id": 424242,
+            "organisation_id": building.charity,
+            "title": "Chair yoga",
+            "first_date": "2026-12-01",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "rule": {"freq": "weekly", "count": 2},
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "room_id"
