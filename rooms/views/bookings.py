@@ -27,6 +27,7 @@ from rooms.services.rooms import get_room
 from rooms.views.common import (
     QuoteView,
     clash_texts_from_extra,
+    convert_form,
     load_choices,
     money,
     parse_clock,
@@ -103,14 +104,7 @@ def parse_create(form: dict[str, str]) -> BookingCreate:
     if not data["title"]:
         errors.append(FieldError(field="title", reason="enter a title"))
         data["title"] = "placeholder"
-    try:
-        result = convert_input(data, BookingCreate)
-    except DomainError as exc:
-        errors.extend(exc.errors)
-        raise InvalidInput("Please correct the form.", errors=errors) from exc
-    if errors:
-        raise InvalidInput("Please correct the form.", errors=errors)
-    return result
+    return convert_form(data, BookingCreate, errors)
 
 
 def errors_for_page(exc: DomainError) -> tuple[dict[str, str], str, list[str]]:

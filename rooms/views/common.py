@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth import Identity
 from hub.config import Settings
 from hub.db import utcnow
-from hub.errors import DomainError, FieldError
+from hub.errors import DomainError, FieldError, InvalidInput
 from hub.models import RateBand
 from hub.money import format_pence
+from hub.schemas import convert_input
 from hub.services import organisations
 from rooms.models import BookingCategory, Room
 from rooms.schemas import BookingOut, Clash
@@ -68,6 +69,21 @@ def hhmm(value: datetime | time, settings: Settings | None = None) -> str:
 
 def money(pence: int | None) -> str:
     return format_pence(pence or 0)
+
+
+T = TypeVar("T")
+
+
+def convert_form(data: dict[str, Any], type_: type[T], errors: list[FieldError]) -> T:
+    """Validate a form's data; every problem found so far and by the schema is reported at once."""
+    try:
+        result = convert_input(data, type_)
+    except DomainError as exc:
+        errors.extend(exc.errors)
+        raise InvalidInput("Please correct the form.", errors=errors) from exc
+    if errors:
+        raise InvalidInput("Please correct the form.", errors=errors)
+    return result
 
 
 def collect_errors(errors: list[FieldError], exc: DomainError) -> None:

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth import STAFF, Identity, roles
 from hub.config import Settings
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import Conflict, DomainError, FieldError, InvalidInput
-from hub.schemas import convert_input
+from hub.errors import Conflict, DomainError, FieldError
 from hub.web import form_errors, read_form, redirect, render
 from rooms.schemas import SeriesCreate
 from rooms.services import bookings as booking_service
@@ -23,6 +22,7 @@ from rooms.views.common import (
     WEEKDAY_NAMES,
     clash_text,
     clash_texts,
+    convert_form,
     load_choices,
     parse_clock,
     parse_date,
@@ -99,14 +99,7 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
         "override_opening_hours": form.get("override_opening_hours") == "yes",
         "override_reason": form.get("override_reason", ""),
     }
-    try:
-        result = convert_input(data, SeriesCreate)
-    except DomainError as exc:
-        errors.extend(exc.errors)
-        raise InvalidInput("Please correct the form.", errors=errors) from exc
-    if errors:
-        raise InvalidInput("Please correct the form.", errors=errors)
-    return result
+    return convert_form(data, SeriesCreate, errors)
 
 
 def page_errors(exc: DomainError) -> tuple[dict[str, str], str]:
