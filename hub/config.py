@@ -48,6 +48,8 @@ class Settings:
     late_cancellation_fee_percent: int = 50
     # Bank holidays the building closes on: a country and subdivision for the holidays package.
     bank_holidays: str = "GB-ENG"
+    # Private bookings in public calendar feeds: "busy" (times only, as "Private booking") or "hide".
+    feed_private_bookings: str = "busy"
     # Addresses whose X-Forwarded-For/-Proto headers are believed (the TLS proxy in front).
     trusted_proxies: str = "127.0.0.1"
 
@@ -124,6 +126,13 @@ def _whole(name: str, raw: str, maximum: int) -> int:
         raise SettingsError(name, f"expected a whole number, got {raw!r}") from exc
     if not 0 <= value <= maximum:
         raise SettingsError(name, f"must be between 0 and {maximum}, got {value}")
+    return value
+
+
+def _choice(name: str, raw: str, allowed: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in allowed:
+        raise SettingsError(name, f"expected one of {', '.join(allowed)}, got {raw!r}")
     return value
 
 
@@ -207,6 +216,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "HUB_LATE_CANCEL_FEE_PERCENT", env.get("HUB_LATE_CANCEL_FEE_PERCENT", "50"), 100
         ),
         bank_holidays=_bank_holidays(env.get("HUB_BANK_HOLIDAYS", "GB-ENG")),
+        feed_private_bookings=_choice(
+            "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")
+        ),
     )
 
 

@@ -262,3 +262,26 @@ class RoomOccupancy(Base):
         Index("ix_room_occupancy_room_id_busy_start", "room_id", "busy_start"),
         Index("ix_room_occupancy_busy_start", "busy_start"),
     )
+
+
+class FeedToken(Base):
+    """A secret calendar address for an organisation's or a person's own bookings.
+
+    Calendar apps cannot sign in, so the URL is the key. The token is derived from a random nonce
+    and the server's secret key (so it can be shown again on the owner's page) and looked up by
+    its keyed hash; a database copy alone reveals neither.
+    """
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("kind IN ('organisation', 'user')", name="kind_allowed"),)

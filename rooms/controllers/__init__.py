@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from rooms.controllers.bookings import BookingController, SeriesController
+from rooms.controllers.feeds import building_feed, category_feed, private_feed, room_feed
 from rooms.controllers.rooms import (
     RoomController,
     add_closure,
@@ -33,4 +34,8 @@ API_ROUTES: list[ControllerRouterHandler] = [
     add_closure,
     list_categories,
     put_category,
+    building_feed,
+    room_feed,
+    category_feed,
+    private_feed,
 ]

@@ -1,0 +1,183 @@
+"""/feeds/*.ics — the building's schedule for calendar apps (public feeds, and private ones
+behind a secret token). Conditional requests answer 304 without building the feed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+from litestar import Request, Response, route
+from litestar.enums import HttpMethod
+from litestar.params import FromPath, QueryParameter
+
+from hub.auth import PUBLIC, STAFF
+from hub.db import is_valid_id
+from hub.deps import Db, SettingsDep
+from hub.errors import InvalidInput, NotFound
+from hub.models import Role, User
+from rooms.models import BookingCategory, Room
+from rooms.services import feed_tokens
+from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, build_feed, feed_version
+
+CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8"
+FEED_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
+_ICS = re.compile(r"^(?P<key>[A-Za-z0-9_-]{1,100})\.ics$")
+
+WindowFrom = Annotated[
+    date | None, QueryParameter(name="from", description="first local date (default: 3 months ago)")
+]
+WindowTo = Annotated[
+    date | None, QueryParameter(description="last local date, exclusive (default: 18 months ahead)")
+]
+
+
+def _key(filename: str, what: str) -> str:
+    match = _ICS.match(filename)
+    if match is None:
+        raise NotFound(f"That {what} feed was not found.")
+    return match.group("key")
+
+
+def _window(settings: Any, first: date | None, last: date | None) -> Window:
+    default = Window.default(settings)
+    window = Window(first or default.start, last or default.end)
+    if window.end <= window.start:
+        raise InvalidInput("must be after from", field="to")
+    if window.end - window.start > MAX_WINDOW:
+        raise InvalidInput("a feed covers at most three years; narrow from and to", field="to")
+    return window
+
+
+async def _serve(
+    request: Request[Any, Any, Any],
+    db: Any,
+    settings: Any,
+    scope: FeedScope,
+    window: Window,
+    *,
+    private: bool,
+) -> Response[bytes]:
+    etag, modified = await feed_version(db, scope, window, settings)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        # Calendar apps poll; a few minutes' caching spares the hub, and a change shows within that.
+        "Cache-Control": ("private" if private else "public") + ", max-age=300",
+        "Content-Disposition": 'inline; filename="calendar.ics"',
+    }
+    if request.headers.get("if-none-match") in (etag, "*"):
+        return Response(content=b"", status_code=304, headers=headers, media_type=CALENDAR)
+    body = await build_feed(
+        db, settings, scope, window, hub_name=settings.hub_name, host=_uid_domain(settings)
+    )
+    if request.method == HttpMethod.HEAD:
+        headers["Content-Length"] = str(len(body))
+        return Response(content=b"", headers=headers, media_type=CALENDAR)
+    return Response(content=body, headers=headers, media_type=CALENDAR)
+
+
+def _uid_domain(settings: Any) -> str:
+    """Stable UIDs whatever address the hub is reached by: calendar apps key events on them."""
+    slug = re.sub(r"[^a-z0-9]+", "-", settings.hub_name.lower()).strip("-") or "hub"
+    return f"{slug}.hubkeeper"
+
+
+def _public(settings: Any, name: str, **kwargs: Any) -> FeedScope:
+    return FeedScope(
+        name=name, audience="public", hide_private=settings.feed_private_bookings == "hide", **kwargs
+    )
+
+
+@route(
+    "/feeds/building.ics", http_method=FEED_METHODS, opt=PUBLIC, tags=["feeds"], summary="The whole building"
+)
+async def building_feed(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    from_: WindowFrom = None,
+    to: WindowTo = None,
+) -> Response[bytes]:
+    window = _window(settings, from_, to)
+    return await _serve(request, db, settings, _public(settings, "the building"), window, private=False)
+
+
+@route(
+    "/feeds/rooms/{room_file:str}", http_method=FEED_METHODS, opt=PUBLIC, tags=["feeds"], summary="One room"
+)
+async def room_feed(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    room_file: FromPath[str],
+    from_: WindowFrom = None,
+    to: WindowTo = None,
+) -> Response[bytes]:
+    key = _key(room_file, "room")
+    room = await db.get(Room, int(key)) if key.isdigit() and is_valid_id(int(key)) else None
+    if room is None or not room.active:
+        raise NotFound("That room feed was not found.")
+    window = _window(settings, from_, to)
+    scope = _public(settings, room.name, room_ids=frozenset({room.id}))
+    return await _serve(request, db, settings, scope, window, private=False)
+
+
+@route(
+    "/feeds/categories/{category_file:str}",
+    http_method=FEED_METHODS,
+    opt=PUBLIC,
+    tags=["feeds"],
+    summary="One kind of activity",
+)
+async def category_feed(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    category_file: FromPath[str],
+    from_: WindowFrom = None,
+    to: WindowTo = None,
+) -> Response[bytes]:
+    category = await db.get(BookingCategory, _key(category_file, "category"))
+    if category is None or not category.active:
+        raise NotFound("That category feed was not found.")
+    window = _window(settings, from_, to)
+    scope = _public(settings, category.label, category=category.slug)
+    return await _serve(request, db, settings, scope, window, private=False)
+
+
+@route(
+    "/feeds/private/{token_file:str}",
+    http_method=FEED_METHODS,
+    opt=PUBLIC,
+    tags=["feeds"],
+    summary="An organisation's or a person's own bookings (secret address)",
+)
+async def private_feed(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    token_file: FromPath[str],
+    from_: WindowFrom = None,
+    to: WindowTo = None,
+) -> Response[bytes]:
+    token = await feed_tokens.resolve(db, settings, _key(token_file, "calendar"))
+    if token is None:
+        raise NotFound("That calendar feed was not found.")
+    window = _window(settings, from_, to)
+    base = str(request.base_url).rstrip("/")
+    if token.kind == "organisation":
+        scope = FeedScope(name="our bookings", audience="full", organisation_id=token.organisation_id)
+    else:
+        user = await db.get(User, token.user_id)
+        if user is None or not user.active:
+            raise NotFound("That calendar feed was not found.")
+        staff = Role(user.role) in STAFF
+        scope = FeedScope(
+            name="bookings I made",
+            audience="full",
+            created_by_id=user.id,
+            link_base=f"{base}/desk/bookings/" if staff else None,
+        )
+    return await _serve(request, db, settings, scope, window, private=True)
