@@ -50,6 +50,9 @@ class Settings:
     bank_holidays: str = "GB-ENG"
     # Private bookings in public calendar feeds: "busy" (times only, as "Private booking") or "hide".
     feed_private_bookings: str = "busy"
+    # The default span of a calendar feed, in days before and after today.
+    feed_days_back: int = 92
+    feed_days_ahead: int = 548
     # Addresses whose X-Forwarded-For/-Proto headers are believed (the TLS proxy in front).
     trusted_proxies: str = "127.0.0.1"
 
@@ -216,6 +219,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "HUB_LATE_CANCEL_FEE_PERCENT", env.get("HUB_LATE_CANCEL_FEE_PERCENT", "50"), 100
         ),
         bank_holidays=_bank_holidays(env.get("HUB_BANK_HOLIDAYS", "GB-ENG")),
+        feed_days_back=_whole("HUB_FEED_DAYS_BACK", env.get("HUB_FEED_DAYS_BACK", "92"), 366),
+        feed_days_ahead=_whole("HUB_FEED_DAYS_AHEAD", env.get("HUB_FEED_DAYS_AHEAD", "548"), 2 * 366),
         feed_private_bookings=_choice(
             "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")
         ),

@@ -30,8 +30,6 @@ from rooms.models import LIVE_STATUSES, Booking, BookingCategory, BookingStatus,
 from rooms.services.localtime import combine_local
 
 PRIVATE_TITLE = "Private booking"
-WINDOW_BACK = timedelta(days=92)
-WINDOW_AHEAD = timedelta(days=548)
 MAX_WINDOW = timedelta(days=3 * 366)
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -65,7 +63,9 @@ class Window:
     @classmethod
     def default(cls, settings: Settings, today: date | None = None) -> Window:
         today = today or utcnow().astimezone(settings.zone).date()
-        return cls(today - WINDOW_BACK, today + WINDOW_AHEAD)
+        return cls(
+            today - timedelta(days=settings.feed_days_back), today + timedelta(days=settings.feed_days_ahead)
+        )
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         return combine_local(self.start, time(0), zone), combine_local(self.end, time(0), zone)
