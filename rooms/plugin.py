@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 
-from hub.auth import STAFF
+from hub.auth import ALL_ROLES, STAFF
 from hub.models import Role
 from hub.web import NavItem
 from rooms.controllers import API_ROUTES
@@ -20,6 +20,8 @@ class RoomsPlugin(InitPluginProtocol):
             [
                 NavItem("Desk", "/desk", frozenset(STAFF), order=10),
                 NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE, Role.TENANT}), order=10),
+                NavItem("What's on", "/whats-on", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=15),
+                NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES), order=88),
             ]
         )
         return app_config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rooms.views import bookings, desk, series
+from rooms.views import bookings, calendars, desk, series
 
 ROUTES = [
     desk.desk_day,
@@ -19,4 +19,8 @@ ROUTES = [
     series.series_new,
     series.series_create,
     series.series_detail,
+    calendars.whats_on,
+    calendars.my_calendars,
+    calendars.calendar_rotate,
+    calendars.calendar_revoke,
 ]
