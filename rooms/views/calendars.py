@@ -287,6 +287,7 @@ async def my_calendars(
         title="My calendars",
         private_feeds=await _private_feeds(request, db, settings, identity),
         feeds=public_feeds(request, bookable_rooms(room_map), categories),
+        hide_private=settings.feed_private_bookings == "hide",
     )
 
 
