@@ -182,6 +182,16 @@ async def whats_on(
             groups[local_day].entries.append(_entry(booking, settings, labels))
 
     filters = {"category": category, "room_id": str(room_filter or "")}
+    shown_as: list[str] = []
+    filter_feed: FeedLink | None = None
+    if category:
+        shown_as.append(labels[category])
+        filter_feed = _link(request, labels[category], f"/feeds/categories/{category}.ics")
+    if room_filter:
+        room_name = room_map.rooms[room_filter].name
+        shown_as.append(f"in {room_name}")
+        # A feed is either one room or one kind of activity, not both at once.
+        filter_feed = None if category else _link(request, room_name, f"/feeds/rooms/{room_filter}.ics")
     this_monday = week_start(today)
     week_param = "" if monday == this_monday else monday.isoformat()
     return render(
@@ -206,6 +216,8 @@ async def whats_on(
         room_options=[(r.id, r.name) for r in rooms],
         category_options=[(c.slug, c.label) for c in categories],
         filtered=bool(category or room_filter),
+        shown_as=" ".join(shown_as),
+        filter_feed=filter_feed,
         previous_url=_query(week=(monday - timedelta(days=7)).isoformat(), **filters),
         next_url=_query(week=(monday + timedelta(days=7)).isoformat(), **filters),
         this_week_url=_query(**filters),
@@ -242,7 +254,7 @@ async def _private_feeds(
     kinds: list[feed_tokens.Kind] = ["user"]
     organisation = ""
     if identity.organisation_id is not None:
-        kinds.append("organisation")
+        kinds.insert(0, "organisation")  # the one a tenant usually wants
         names = await booking_service.organisation_names(db, {identity.organisation_id})
         organisation = names.get(identity.organisation_id, "your organisation")
     feeds = []

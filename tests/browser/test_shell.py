@@ -14,12 +14,21 @@ pytestmark = pytest.mark.browser
 
 ONE_PER_ROLE = {login.role: login for login in DEMO_LOGINS}.values()
 EXPECTED_NAV = {
-    "admin": ["Home", "Desk", "Organisations", "Accounts", "Audit log", "API tokens"],
-    "receptionist": ["Home", "Desk", "Organisations", "API tokens"],
-    "trustee": ["Home", "Bookings", "Organisations", "API tokens"],
-    "tenant": ["Home", "Bookings", "API tokens"],
-    "cafe": ["Home", "API tokens"],
-    "cafe_supervisor": ["Home", "API tokens"],
+    "admin": [
+        "Home",
+        "Desk",
+        "What's on",
+        "Organisations",
+        "Accounts",
+        "Audit log",
+        "My calendars",
+        "API tokens",
+    ],
+    "receptionist": ["Home", "Desk", "What's on", "Organisations", "My calendars", "API tokens"],
+    "trustee": ["Home", "Bookings", "What's on", "Organisations", "My calendars", "API tokens"],
+    "tenant": ["Home", "Bookings", "What's on", "My calendars", "API tokens"],
+    "cafe": ["Home", "My calendars", "API tokens"],
+    "cafe_supervisor": ["Home", "My calendars", "API tokens"],
 }
 
 

@@ -122,6 +122,8 @@ def test_category_filter_shows_only_that_kind_of_activity(hub: Hub, building: Bu
     assert "Chair yoga" in html
     assert "Youth forum" not in html and "Private booking" not in html
     assert '<option value="class" selected>' in html
+    assert "Showing only <strong>Class</strong>." in html
+    assert 'href="webcal://testserver.local/feeds/categories/class.ics">Subscribe to Class in' in html
     assert "Nothing on that matches the filters." in html
 
 
@@ -131,6 +133,16 @@ def test_room_filter_shows_only_that_room(hub: Hub, building: Building) -> None:
     assert "Private booking" in html
     assert "Youth forum" not in html and "Chair yoga" not in html
     assert f'<option value="{building.consulting}" selected>' in html
+    assert "Showing only <strong>in Consulting Room 1</strong>." in html
+    assert f'href="webcal://testserver.local/feeds/rooms/{building.consulting}.ics">Subscribe to' in html
+
+
+def test_room_and_category_together_offer_no_single_feed(hub: Hub, building: Building) -> None:
+    a_week(hub, building)
+    html = listings(whats_on(hub, room_id=str(building.hall_a), category="class"))
+    assert "Chair yoga" in html and "Youth forum" not in html
+    assert "Showing only <strong>Class in Hall A</strong>." in html
+    assert "Subscribe to" not in html
 
 
 def test_week_navigation_keeps_the_filters(hub: Hub, building: Building) -> None:
