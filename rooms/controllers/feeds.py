@@ -15,7 +15,7 @@ from litestar.params import FromPath, QueryParameter
 from hub.auth import PUBLIC, STAFF
 from hub.db import is_valid_id
 from hub.deps import Db, SettingsDep
-from hub.errors import InvalidInput, NotFound
+from hub.errors import MalformedInput, NotFound
 from hub.models import Role, User
 from rooms.models import BookingCategory, Room
 from rooms.services import feed_tokens
@@ -43,10 +43,11 @@ def _key(filename: str, what: str) -> str:
 def _window(settings: Any, first: date | None, last: date | None) -> Window:
     default = Window.default(settings)
     window = Window(first or default.start, last or default.end)
+    # A window the request cannot mean is malformed (400), like a date that does not parse.
     if window.end <= window.start:
-        raise InvalidInput("must be after from", field="to")
+        raise MalformedInput("must be after from", field="to")
     if window.end - window.start > MAX_WINDOW:
-        raise InvalidInput("a feed covers at most three years; narrow from and to", field="to")
+        raise MalformedInput("a feed covers at most three years; narrow from and to", field="to")
     return window
 
 
@@ -67,7 +68,7 @@ async def _serve(
         "Cache-Control": ("private" if private else "public") + ", max-age=300",
         "Content-Disposition": 'inline; filename="calendar.ics"',
     }
-    if request.headers.get("if-none-match") in (etag, "*"):
+    if _matches(request.headers.get("if-none-match"), etag):
         return Response(content=b"", status_code=304, headers=headers, media_type=CALENDAR)
     body = await build_feed(
         db, settings, scope, window, hub_name=settings.hub_name, host=_uid_domain(settings)
@@ -76,6 +77,14 @@ async def _serve(
         headers["Content-Length"] = str(len(body))
         return Response(content=b"", headers=headers, media_type=CALENDAR)
     return Response(content=body, headers=headers, media_type=CALENDAR)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match holds ``*`` or a list of entity tags, compared weakly (RFC 9110 §13.1.2)."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 def _uid_domain(settings: Any) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from rooms.models import (
     BookingStatus,
     Room,
     RoomOccupancy,
+    Series,
     Visibility,
 )
 from rooms.schemas import BookingCreate, BookingOut, BookingUpdate, Clash
@@ -224,6 +225,18 @@ def occupy(db: AsyncSession, booking: Booking, room_map: RoomMap) -> None:
         db.add(RoomOccupancy(booking_id=booking.id, room_id=atom, busy_start=busy_start, busy_end=busy_end))
 
 
+async def touch_series(db: AsyncSession, bookings: list[Booking]) -> None:
+    """A change to any occurrence changes its series as calendars see it (an EXDATE, an
+    override): its SEQUENCE goes up by one for the whole operation, however many it touched."""
+    series_ids = {b.series_id for b in bookings if b.series_id is not None}
+    if series_ids:
+        await db.execute(
+            update(Series)
+            .where(Series.id.in_(series_ids))
+            .values(sequence=Series.sequence + 1, updated_at=utcnow())
+        )
+
+
 async def release(db: AsyncSession, booking_ids: list[int]) -> None:
     if booking_ids:
         await db.execute(delete(RoomOccupancy).where(RoomOccupancy.booking_id.in_(booking_ids)))
@@ -258,6 +271,7 @@ async def sweep_expired_holds(db: AsyncSession, now: datetime | None = None) -> 
             changes={"status": ["provisional", "cancelled"]},
         )
     await release(db, [b.id for b in expired])
+    await touch_series(db, expired)
     await db.flush()
     return len(expired)
 
@@ -624,6 +638,7 @@ async def apply_changes(
         if booking.status in LIVE_STATUSES:
             occupy(db, booking, room_map)
     await flush_or_conflict(db, settings, checks)
+    await touch_series(db, [b for b in bookings if b.sequence > 0 and b.updated_at == now])
 
 
 async def update_booking(
@@ -693,6 +708,7 @@ async def cancel_bookings(
             reason=reason,
         )
     await release(db, [b.id for b in live])
+    await touch_series(db, live)
 
 
 async def cancel_booking(

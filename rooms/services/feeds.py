@@ -189,6 +189,13 @@ def _event_lines(
     return lines
 
 
+def _status(booking: Booking) -> str:
+    return {
+        BookingStatus.CANCELLED.value: "CANCELLED",
+        BookingStatus.PROVISIONAL.value: "TENTATIVE",
+    }.get(booking.status, "CONFIRMED")
+
+
 def _rrule(series: Series, zone: ZoneInfo) -> str:
     rule = series.rule
     parts = [f"FREQ={'WEEKLY' if rule['freq'] == 'weekly' else 'MONTHLY'}"]
@@ -221,10 +228,7 @@ def _rule_instance(series: Series, original: datetime, zone: ZoneInfo) -> dateti
 # --- building the feed -------------------------------------------------------------------------------
 
 
-async def _bookings_in_scope(
-    db: AsyncSession, scope: FeedScope, start: datetime, end: datetime
-) -> tuple[list[Booking], list[Series], list[Booking]]:
-    """One-off bookings in the window, the series touching it, and every occurrence of those series."""
+def _conditions(scope: FeedScope) -> list[Any]:
     conditions: list[Any] = []
     if scope.room_ids is not None:
         conditions.append(Booking.room_id.in_(scope.room_ids))
@@ -236,6 +240,27 @@ async def _bookings_in_scope(
         conditions.append(Booking.created_by_id == scope.created_by_id)
     if scope.hide_private:
         conditions.append(Booking.visibility == Visibility.PUBLIC.value)
+    return conditions
+
+
+def in_scope(scope: FeedScope, booking: Booking) -> bool:
+    """The same test as ``_conditions``, for bookings already loaded (and a series' template)."""
+    return (
+        (scope.room_ids is None or booking.room_id in scope.room_ids)
+        and (scope.category is None or booking.category == scope.category)
+        and (scope.organisation_id is None or booking.organisation_id == scope.organisation_id)
+        and (scope.created_by_id is None or booking.created_by_id == scope.created_by_id)
+        and not (scope.hide_private and booking.visibility == Visibility.PRIVATE.value)
+    )
+
+
+async def _bookings_in_scope(
+    db: AsyncSession, scope: FeedScope, start: datetime, end: datetime
+) -> tuple[list[Booking], list[Series], list[Booking]]:
+    """One-off bookings in the window, the series with an occurrence in scope in the window, and
+    every occurrence of those series (in scope or not: the feed must remove the ones that are not
+    from what the series' rule would generate)."""
+    conditions = _conditions(scope)
     in_window = [Booking.start_at < end, Booking.end_at > start]
     one_offs = list(
         await db.scalars(
@@ -252,7 +277,7 @@ async def _bookings_in_scope(
         list(
             await db.scalars(
                 select(Booking)
-                .where(Booking.series_id.in_([s.id for s in series]), *conditions)
+                .where(Booking.series_id.in_([s.id for s in series]))
                 .order_by(Booking.series_id, Booking.series_original_start, Booking.id)
             )
         )
@@ -268,7 +293,6 @@ async def build_feed(
     """The feed as bytes. Queries: a bounded handful whatever the number of bookings."""
     zone = settings.zone
     start, end = window.bounds(zone)
-    now = utcnow()
     one_offs, series_list, occurrences = await _bookings_in_scope(db, scope, start, end)
     rooms = {room.id: room for room in await db.scalars(select(Room))}
     labels = {c.slug: c.label for c in await db.scalars(select(BookingCategory))}
@@ -284,7 +308,7 @@ async def build_feed(
         f"X-WR-TIMEZONE:{zone.key}",
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
-        vtimezone(zone.key, first_year - 1, last_year + 1),
+        vtimezone(zone.key, max(first_year - 1, 1900), min(last_year + 1, 2200)),
     ]
 
     def url_for(booking: Booking) -> str | None:
@@ -295,21 +319,17 @@ async def build_feed(
     for booking in one_offs:
         if booking.status == BookingStatus.CANCELLED.value and booking.cancelled_at is None:
             continue
-        status = (
-            "CANCELLED"
-            if booking.status == BookingStatus.CANCELLED.value
-            else ("TENTATIVE" if booking.status == BookingStatus.PROVISIONAL.value else "CONFIRMED")
-        )
         lines += _event_lines(
             uid=f"booking-{booking.id}@{host}",
             sequence=booking.sequence,
-            stamp=now,
+            # DTSTAMP is the event's own last change, so one ETag always means one body.
+            stamp=booking.updated_at,
             modified=booking.updated_at,
             start=booking.start_at,
             end=booking.end_at,
             zone=zone,
             look=face(booking, scope, rooms, labels),
-            status=status,
+            status=_status(booking),
             url=url_for(booking),
         )
 
@@ -319,7 +339,7 @@ async def build_feed(
         by_series.setdefault(occurrence.series_id, []).append(occurrence)
     for series in series_list:
         lines += _series_lines(
-            series, by_series.get(series.id, []), scope, rooms, labels, zone, now, host, url_for
+            series, by_series.get(series.id, []), scope, rooms, labels, zone, host, url_for
         )
     lines.append("END:VCALENDAR")
     return ("\r\n".join(fold(line) if "\n" not in line else line for line in lines) + "\r\n").encode()
@@ -332,16 +352,17 @@ def _series_lines(
     rooms: dict[int, Room],
     labels: dict[str, str],
     zone: ZoneInfo,
-    now: datetime,
     host: str,
     url_for: Any,
 ) -> list[str]:
+    """The series' master VEVENT with its EXDATEs and overrides when the series itself belongs in
+    this feed; otherwise only its occurrences that do, each as an event of its own."""
     if not occurrences:
         return []
     template = series.template
     master_start = combine_local(series.first_date_local, series.start_time_local, zone)
     duration = timedelta(minutes=series.duration_minutes)
-    # The master's face: what the rule generates unless an occurrence says otherwise.
+    # What the rule generates unless an occurrence says otherwise.
     model = Booking(
         room_id=series.room_id,
         title=template["title"],
@@ -349,7 +370,31 @@ def _series_lines(
         category=template["category"],
         visibility=template["visibility"],
         notes=template.get("notes", ""),
+        organisation_id=series.organisation_id,
+        created_by_id=series.created_by_id,
     )
+    # The services bump the series' SEQUENCE once for every change to it or to any occurrence.
+    sequence = series.sequence
+    modified = max([series.updated_at, *(o.updated_at for o in occurrences)])
+    if not in_scope(scope, model):
+        lines: list[str] = []
+        for occurrence in occurrences:
+            if occurrence.status != BookingStatus.CANCELLED.value and in_scope(scope, occurrence):
+                lines += _event_lines(
+                    uid=f"booking-{occurrence.id}@{host}",
+                    sequence=occurrence.sequence,
+                    stamp=occurrence.updated_at,
+                    modified=occurrence.updated_at,
+                    start=occurrence.start_at,
+                    end=occurrence.end_at,
+                    zone=zone,
+                    look=face(occurrence, scope, rooms, labels),
+                    status="TENTATIVE"
+                    if occurrence.status == BookingStatus.PROVISIONAL.value
+                    else "CONFIRMED",
+                    url=url_for(occurrence),
+                )
+        return lines
     master_face = face(model, scope, rooms, labels)
     exdates: list[datetime] = [
         _rule_instance(series, datetime.fromisoformat(skipped), zone) for skipped in series.skipped
@@ -358,7 +403,8 @@ def _series_lines(
     for occurrence in occurrences:
         original = occurrence.series_original_start or occurrence.start_at
         instance = _rule_instance(series, original, zone)
-        if occurrence.status == BookingStatus.CANCELLED.value:
+        if occurrence.status == BookingStatus.CANCELLED.value or not in_scope(scope, occurrence):
+            # Removed from this feed: cancelled, or moved out of it (another room, made private…).
             exdates.append(instance)
             continue
         look = face(occurrence, scope, rooms, labels)
@@ -373,27 +419,26 @@ def _series_lines(
         overrides.append(
             _event_lines(
                 uid=f"series-{series.id}@{host}",
-                sequence=series.sequence + occurrence.sequence,
-                stamp=now,
+                sequence=sequence,
+                stamp=occurrence.updated_at,
                 modified=occurrence.updated_at,
                 start=occurrence.start_at,
                 end=occurrence.end_at,
                 zone=zone,
                 look=look,
-                status="TENTATIVE" if occurrence.status == BookingStatus.PROVISIONAL.value else "CONFIRMED",
+                status=_status(occurrence),
                 url=url_for(occurrence),
                 extra=[f"RECURRENCE-ID;TZID={zone.key}:{local_stamp(instance, zone)}"],
             )
         )
-    modified = max([series.updated_at, *(o.updated_at for o in occurrences)])
     extra = [_rrule(series, zone)]
     if exdates:
         values = ",".join(sorted({local_stamp(value, zone) for value in exdates}))
         extra.append(f"EXDATE;TZID={zone.key}:{values}")
     master = _event_lines(
         uid=f"series-{series.id}@{host}",
-        sequence=series.sequence,
-        stamp=now,
+        sequence=sequence,
+        stamp=modified,
         modified=modified,
         start=master_start,
         end=master_start + duration,
@@ -403,10 +448,10 @@ def _series_lines(
         url=None,
         extra=extra,
     )
-    lines = list(master)
+    result = list(master)
     for override in overrides:
-        lines += override
-    return lines
+        result += override
+    return result
 
 
 async def feed_version(

@@ -46,6 +46,8 @@ def rule_dates(first: date, rule: RecurrenceRule) -> list[date]:
         raise InvalidInput("give an end date (until) or a number of occurrences (count)", field="rule.until")
     if rule.until is not None and rule.count is not None:
         raise InvalidInput("give until or count, not both", field="rule.count")
+    if rule.until is not None and rule.until > first + timedelta(days=HORIZON_DAYS):
+        raise InvalidInput(f"a series may run for at most {HORIZON_DAYS // 366} years", field="rule.until")
     if rule.until is not None and rule.until < first:
         raise InvalidInput("must not be before the first date", field="rule.until")
     horizon = first + timedelta(days=HORIZON_DAYS)
@@ -374,7 +376,6 @@ async def update_scope(
             series.template = {**series.template, "end_time": new_end.astimezone(zone).time().isoformat()}
         if data.room_id is not UNSET:
             series.room_id = data.room_id
-        series.sequence += 1
         series.updated_at = utcnow()
         # Occurrences already over keep their old times: they now differ from the rule.
         for other in await series_bookings(db, series.id):
