@@ -221,8 +221,11 @@ def _rrule(series: Series, zone: ZoneInfo) -> str:
 
 
 def _rule_instance(series: Series, original: datetime, zone: ZoneInfo) -> datetime:
-    """Where the series' current rule puts the occurrence whose date ``original`` had."""
-    return combine_local(original.astimezone(zone).date(), series.start_time_local, zone)
+    """Where the series' current rule puts the occurrence whose date ``original`` had.
+
+    Not ``combine_local``: on a clock-change night the rule's time may not exist, and the feed
+    must still name that instance (as an expander would generate it) rather than fail."""
+    return datetime.combine(original.astimezone(zone).date(), series.start_time_local, tzinfo=zone)
 
 
 # --- building the feed -------------------------------------------------------------------------------

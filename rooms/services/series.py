@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
@@ -93,6 +93,7 @@ def rule_dict(rule: RecurrenceRule, first: date) -> dict[str, Any]:
 
 @dataclass
 class Planned:
+    day: date
     start: datetime | None
     end: datetime | None
     local_label: str
@@ -118,7 +119,7 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
             start = combine_local(day, clock(data.start_time), zone, field="start_time")
             end = combine_local(day, clock(data.end_time), zone, field="end_time")
         except DomainError as exc:
-            planned.append(Planned(None, None, label, exc.detail, []))
+            planned.append(Planned(day, None, None, label, exc.detail, []))
             continue
         problem = None
         try:
@@ -138,7 +139,7 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
         clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end)
         if clashes and problem is None:
             problem = "clashes with another booking"
-        planned.append(Planned(start, end, label, problem, clashes))
+        planned.append(Planned(day, start, end, label, problem, clashes))
     return planned
 
 
@@ -223,7 +224,15 @@ async def create_series(
         until_local=data.rule.until,
         count=data.rule.count,
         template=template,
-        skipped=[p.start.isoformat() for p in planned if p.problem is not None and p.start is not None],
+        # Every date the rule gives that was not booked, even one whose time the clocks skip
+        # (kept as the instant just before the gap): the feed lists them all as EXDATEs.
+        skipped=[
+            (p.start or datetime.combine(p.day, clock(data.start_time), tzinfo=settings.zone))
+            .astimezone(UTC)
+            .isoformat()
+            for p in planned
+            if p.problem is not None
+        ],
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
