@@ -46,6 +46,14 @@ def test_visitor_reads_the_week_and_filters_by_activity(page: Any, live_server: 
     assert accessibility_violations(page) == []
     screenshot(page, "whats-on-classes")
 
+    page.emulate_media(media="print")
+    assert not page.locator("form.filters").is_visible()
+    assert not page.locator("section.subscribe").is_visible()
+    assert not page.get_by_role("navigation", name="Weeks").is_visible()
+    assert page.locator("section.week li.event").first.is_visible()
+    screenshot(page, "whats-on-print")
+    page.emulate_media(media="screen")
+
     page.get_by_role("link", name="Next week").click()
     page.wait_for_load_state()
     assert "category=class" in page.url and "week=" in page.url
