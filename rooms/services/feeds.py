@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from hub.config import Settings
 from hub.db import utcnow
@@ -268,6 +269,7 @@ async def _bookings_in_scope(
     one_offs = list(
         await db.scalars(
             select(Booking)
+            .options(lazyload(Booking.room))  # the feed names rooms from one small query
             .where(Booking.series_id.is_(None), *in_window, *conditions)
             .order_by(Booking.start_at, Booking.id)
         )
@@ -280,6 +282,7 @@ async def _bookings_in_scope(
         list(
             await db.scalars(
                 select(Booking)
+                .options(lazyload(Booking.room))
                 .where(Booking.series_id.in_([s.id for s in series]))
                 .order_by(Booking.series_id, Booking.series_original_start, Booking.id)
             )
