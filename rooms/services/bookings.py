@@ -804,17 +804,19 @@ async def check_in(
 
 async def list_bookings(
     db: AsyncSession,
-    viewer: Identity,
+    viewer: Identity | None,
     *,
     start: datetime,
     end: datetime,
     room_ids: set[int] | None = None,
     organisation_id: int | None = None,
+    category: str | None = None,
     include_cancelled: bool = False,
-    limit: int = 2000,
+    limit: int = 5000,
 ) -> list[Booking]:
-    """Bookings overlapping [start, end). One query; tenants see other organisations' private
-    bookings only as "Private booking" (booking_out does the hiding)."""
+    """Bookings overlapping [start, end), in one query. Who sees what is booking_out's business
+    (other organisations' private bookings become "Private booking"), so ``viewer`` may be None.
+    ``limit`` bounds a page's work; callers ask for at most a couple of months at a time."""
     query = select(Booking).where(
         Booking.start_at < end, Booking.start_at > start - MAX_BOOKING, Booking.end_at > start
     )
@@ -822,6 +824,8 @@ async def list_bookings(
         query = query.where(Booking.room_id.in_(room_ids))
     if organisation_id is not None:
         query = query.where(Booking.organisation_id == organisation_id)
+    if category is not None:
+        query = query.where(Booking.category == category)
     if not include_cancelled:
         query = query.where(Booking.status.in_(LIVE_STATUSES))
     now = utcnow()

@@ -164,12 +164,14 @@ async def whats_on(
     zone = settings.zone
     start = combine_local(days[0], time(0), zone)
     end = combine_local(days[-1] + timedelta(days=1), time(0), zone)
-    identity = viewer or Identity.system("what's on")
     found = await booking_service.list_bookings(
-        db, identity, start=start, end=end, room_ids={room_filter} if room_filter else None
+        db,
+        None,
+        start=start,
+        end=end,
+        room_ids={room_filter} if room_filter else None,
+        category=category or None,
     )
-    if category:
-        found = [b for b in found if b.category == category]
     # Always the public face (viewer None), whoever is signed in.
     shown = await booking_service.bookings_out(db, found, None, settings)
     if settings.feed_private_bookings == "hide":

@@ -49,7 +49,16 @@ def test_public_routes_are_only_the_expected_ones() -> None:
         for method, path, handler in http_handlers(app)
         if handler.opt.get("public") and not path.startswith(EXEMPT_PREFIXES)
     }
-    assert public == {"GET /", "GET /healthz", "GET /login", "POST /login"}
+    feeds = {
+        f"GET /feeds/{path}"  # (and HEAD, which http_handlers leaves out)
+        for path in (
+            "building.ics",
+            "rooms/{room_file:str}",
+            "categories/{category_file:str}",
+            "private/{token_file:str}",
+        )
+    }
+    assert public == {"GET /", "GET /healthz", "GET /login", "POST /login", "GET /whats-on"} | feeds
 
 
 def _concrete(path: str, ids: dict[str, int]) -> str:
