@@ -470,16 +470,9 @@ async def feed_version(
     """
     start, end = window.bounds(settings.zone)
     conditions: list[Any] = [
-        or_(Booking.series_id.is_not(None), (Booking.start_at < end) & (Booking.end_at > start))
+        or_(Booking.series_id.is_not(None), (Booking.start_at < end) & (Booking.end_at > start)),
+        *_conditions(scope),
     ]
-    if scope.room_ids is not None:
-        conditions.append(Booking.room_id.in_(scope.room_ids))
-    if scope.category is not None:
-        conditions.append(Booking.category == scope.category)
-    if scope.organisation_id is not None:
-        conditions.append(Booking.organisation_id == scope.organisation_id)
-    if scope.created_by_id is not None:
-        conditions.append(Booking.created_by_id == scope.created_by_id)
     count, latest = (
         await db.execute(select(func.count(), func.max(Booking.updated_at)).where(*conditions))
     ).one()
