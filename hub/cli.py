@@ -137,7 +137,7 @@ def users_create(email: str, name: str, role: str, organisation: str | None, pas
     from hub.models import Organisation, Role
     from hub.schemas import UserCreate, convert_input
     from hub.services import accounts
-    from hub.services.organisations import name_key
+    from hub.text import name_key
 
     settings = _settings()
     password = _read_password(password_stdin)

@@ -16,3 +16,8 @@ def strip_control(value: str) -> str:
 def search_term(value: str | None) -> str:
     """A search box's text, safe to put in a LIKE pattern on either database."""
     return strip_control(value or "").strip()
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name: case and spacing do not count."""
+    return " ".join(name.split()).casefold()

@@ -21,11 +21,7 @@ from hub.schemas import (
     OrganisationUpdate,
 )
 from hub.services import audit
-from hub.text import search_term
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+from hub.text import name_key, search_term
 
 
 def normalise_postcode(postcode: str) -> str:

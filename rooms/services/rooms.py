@@ -14,12 +14,9 @@ from hub.auth import Identity
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.services import audit
+from hub.text import name_key
 from rooms.models import FEATURES, Room, RoomPart
 from rooms.schemas import RoomCreate, RoomOut, RoomUpdate
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 class RoomMap:
