@@ -42,6 +42,7 @@ MAX_BODY_BYTES = 1_000_000
 
 def load_all_models() -> MetaData:
     """Every module's tables on one metadata (for migrations and their tests)."""
+    import hub.billing.models
     import hub.models
     import rooms.models  # noqa: F401
 

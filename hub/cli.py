@@ -24,13 +24,14 @@ def _settings() -> Settings:
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
-def _run_with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    from hub.db import create_engine, create_sessionmaker
+def _run_with_db(settings: Settings, work: Callable[..., Awaitable[T]], *, write: bool = True) -> T:
+    from hub.db import create_engine, create_sessionmaker, writer
 
     async def main() -> T:
         engine = create_engine(settings)
         try:
-            async with create_sessionmaker(engine)() as db:
+            # Changes hold SQLite's write lock from BEGIN, as the web app's do (invoice numbers).
+            async with create_sessionmaker(writer(engine) if write else engine)() as db:
                 return await work(db)
         finally:
             await engine.dispose()
@@ -204,6 +205,79 @@ def tokens_create(email: str, name: str) -> None:
         click.echo(_run_with_db(settings, work))
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
+
+
+@main.group()
+def billing() -> None:
+    """Invoicing."""
+
+
+@billing.command("run")
+@click.option(
+    "--month", required=True, help="Invoice charges supplied up to the end of this month (YYYY-MM)."
+)
+@click.option("--draft", is_flag=True, help="Leave the invoices as drafts to check before issuing.")
+def billing_run(month: str, draft: bool) -> None:
+    """Invoice every organisation's uninvoiced charges up to the end of MONTH. Safe to run twice:
+    a second run finds nothing left to invoice."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.auth import Identity
+    from hub.billing.services import invoices
+    from hub.errors import DomainError
+    from hub.money import format_pence
+
+    settings = _settings()
+
+    async def work(db_session: AsyncSession) -> None:
+        result = await invoices.billing_run(
+            db_session, settings, Identity.system("billing-run"), month, issue=not draft
+        )
+        for invoice in result.invoices:
+            label = invoice.number or f"draft {invoice.id}"
+            click.echo(f"{label}  {invoice.customer_name}  {format_pence(invoice.gross_pence)}")
+        for line in result.skipped:
+            click.echo(f"skipped: {line}", err=True)
+        total = sum(i.gross_pence for i in result.invoices)
+        click.echo(
+            f"{len(result.invoices)} invoice(s), {format_pence(total)} in all, for charges to {month}."
+        )
+
+    try:
+        _run_with_db(settings, work)
+    except DomainError as exc:
+        raise click.ClickException(f"--month: {exc.detail}" if exc.errors else exc.detail) from exc
+
+
+@main.group()
+def ledger() -> None:
+    """The income ledger."""
+
+
+@ledger.command("check")
+def ledger_check() -> None:
+    """Reconcile the ledger with invoices, credit notes, payments and allocations. Exits 1 on a
+    difference, listing each one."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.billing.schemas import LedgerCheck
+    from hub.billing.services import ledger as ledger_service
+
+    settings = _settings()
+
+    async def work(db_session: AsyncSession) -> LedgerCheck:
+        return await ledger_service.check(db_session)
+
+    result = _run_with_db(settings, work, write=False)
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(
+        f"{'OK' if result.ok else 'FAILED'}: {result.entries} entries in {result.journals} journals; "
+        f"{result.invoices} invoices and credit notes, {result.payments} payments checked; "
+        f"{len(result.problems)} problem(s)."
+    )
+    if not result.ok:
+        sys.exit(1)
 
 
 DEMO_DATABASE = Path("var/demo.sqlite3")

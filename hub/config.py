@@ -55,6 +55,24 @@ class Settings:
     feed_days_ahead: int = 548
     # Addresses whose X-Forwarded-For/-Proto headers are believed (the TLS proxy in front).
     trusted_proxies: str = "127.0.0.1"
+    # Invoices: who the supplier is (copied onto every invoice), terms, and how to pay.
+    supplier_name: str = ""  # empty: the hub's name
+    supplier_address: tuple[str, ...] = ()
+    vat_number: str | None = None  # set only when the hub is VAT-registered
+    charity_number: str | None = None
+    payment_terms_days: int = 30
+    payment_instructions: str = ""
+    invoice_prefix: str = "INV"
+    credit_note_prefix: str = "CN"
+    stripe_publishable_key: str | None = None
+
+    @property
+    def invoice_supplier_name(self) -> str:
+        return self.supplier_name or self.hub_name
+
+    @property
+    def stripe_enabled(self) -> bool:
+        return self.stripe_secret_key is not None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -164,6 +182,30 @@ def _bool(name: str, raw: str) -> bool:
     raise SettingsError(name, f"expected true or false, got {raw!r}")
 
 
+_VAT_NUMBER = re.compile(r"^GB(?:[0-9]{9}|[0-9]{12})$")
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+def _vat_number(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    value = "".join(raw.split()).upper()
+    if not value.startswith("GB"):
+        value = "GB" + value
+    if not _VAT_NUMBER.match(value):
+        raise SettingsError("HUB_VAT_NUMBER", f"expected a UK VAT number such as GB123456789, got {raw!r}")
+    return value
+
+
+def _prefix(name: str, raw: str) -> str:
+    value = raw.strip().upper()
+    if not _PREFIX.match(value):
+        raise SettingsError(
+            name, f"expected 1-8 capital letters or digits starting with a letter, got {raw!r}"
+        )
+    return value
+
+
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -189,6 +231,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("HUB_STRIPE_API_BASE", f"expected an http(s) URL, got {stripe_api_base!r}")
 
     cookie_secure_raw = _optional(env, "HUB_COOKIE_SECURE")
+    invoice_prefix = _prefix("HUB_INVOICE_PREFIX", env.get("HUB_INVOICE_PREFIX", "INV"))
+    credit_note_prefix = _prefix("HUB_CREDIT_NOTE_PREFIX", env.get("HUB_CREDIT_NOTE_PREFIX", "CN"))
+    if invoice_prefix == credit_note_prefix:
+        raise SettingsError("HUB_CREDIT_NOTE_PREFIX", "must differ from HUB_INVOICE_PREFIX")
     return Settings(
         environment=environment,
         database_url=_database_url(env.get("HUB_DATABASE_URL", Settings.database_url)),
@@ -221,6 +267,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bank_holidays=_bank_holidays(env.get("HUB_BANK_HOLIDAYS", "GB-ENG")),
         feed_days_back=_whole("HUB_FEED_DAYS_BACK", env.get("HUB_FEED_DAYS_BACK", "92"), 366),
         feed_days_ahead=_whole("HUB_FEED_DAYS_AHEAD", env.get("HUB_FEED_DAYS_AHEAD", "548"), 2 * 366),
+        supplier_name=(_optional(env, "HUB_SUPPLIER_NAME") or ""),
+        supplier_address=tuple(
+            line.strip() for line in env.get("HUB_SUPPLIER_ADDRESS", "").split(";") if line.strip()
+        ),
+        vat_number=_vat_number(_optional(env, "HUB_VAT_NUMBER")),
+        charity_number=_optional(env, "HUB_CHARITY_NUMBER"),
+        payment_terms_days=_whole("HUB_PAYMENT_TERMS_DAYS", env.get("HUB_PAYMENT_TERMS_DAYS", "30"), 365),
+        payment_instructions=env.get("HUB_PAYMENT_INSTRUCTIONS", "").replace("\\n", "\n").strip(),
+        invoice_prefix=invoice_prefix,
+        credit_note_prefix=credit_note_prefix,
+        stripe_publishable_key=_optional(env, "HUB_STRIPE_PUBLISHABLE_KEY"),
         feed_private_bookings=_choice(
             "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")
         ),

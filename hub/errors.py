@@ -105,6 +105,14 @@ class ServiceUnavailable(DomainError):
     title = "Service unavailable"
 
 
+class UpstreamError(DomainError):
+    """A service the hub relies on (Stripe) refused or failed; nothing was recorded here."""
+
+    status_code = 502
+    slug = "payment-provider-error"
+    title = "The payment provider did not accept the request"
+
+
 _TITLES = {
     400: ("bad-request", "Bad request"),
     401: ("unauthenticated", "Sign in required"),
@@ -117,6 +125,7 @@ _TITLES = {
     422: ("validation-error", "Some of the values given are not valid"),
     429: ("too-many-requests", "Too many attempts"),
     500: ("internal-error", "Something went wrong on the server"),
+    502: ("payment-provider-error", "The payment provider did not accept the request"),
     503: ("service-unavailable", "Service unavailable"),
 }
 

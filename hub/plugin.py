@@ -9,6 +9,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 
 from hub.auth import ADMIN_ONLY, ALL_ROLES, PUBLIC, STAFF
+from hub.billing.controllers import API_ROUTES as MONEY_API
 from hub.controllers.accounts import TokenController, UserController, me
 from hub.controllers.audit import list_audit
 from hub.controllers.health import healthz
@@ -53,6 +54,7 @@ class HubPlugin(InitPluginProtocol):
                 create_static_files_router(path="/static", directories=[STATIC_DIR], opt=PUBLIC),
             ]
         )
+        app_config.route_handlers.extend(MONEY_API)
         app_config.state.setdefault("nav", []).extend(
             [
                 NavItem("Home", "/", frozenset(ALL_ROLES), order=0),

@@ -35,6 +35,7 @@ from rooms.models import (
 )
 from rooms.schemas import BookingCreate, BookingOut, BookingUpdate, Clash
 from rooms.services.calendar import BuildingCalendar
+from rooms.services.charges import post_booking_charges
 from rooms.services.localtime import format_local, instant
 from rooms.services.pricing import Price, price_for
 from rooms.services.rooms import RoomMap, get_room
@@ -490,6 +491,7 @@ async def create_booking(
         },
         reason=f"Outside opening hours: {data.override_reason}" if override_problem else "",
     )
+    await post_booking_charges(db, settings, actor, [booking], "Booking made")
     await db.commit()
     await db.refresh(booking, ["room"])  # callers read booking.room; a new object has it unloaded
     return booking
@@ -639,6 +641,7 @@ async def apply_changes(
             occupy(db, booking, room_map)
     await flush_or_conflict(db, settings, checks)
     await touch_series(db, [b for b in bookings if b.sequence > 0 and b.updated_at == now])
+    await post_booking_charges(db, settings, actor, bookings, "Booking changed: re-priced")
 
 
 async def update_booking(
@@ -709,6 +712,7 @@ async def cancel_bookings(
         )
     await release(db, [b.id for b in live])
     await touch_series(db, live)
+    await post_booking_charges(db, settings, actor, live, f"Booking cancelled: {reason}")
 
 
 async def cancel_booking(
@@ -759,6 +763,7 @@ async def confirm_booking(db: AsyncSession, settings: Settings, actor: Identity,
         summary=f"Confirmed {booking.title}",
         changes={"status": ["provisional", "confirmed"]},
     )
+    await post_booking_charges(db, settings, actor, [booking], "Booking confirmed")
     await db.commit()
     return booking
 

@@ -30,6 +30,7 @@ from rooms.services.bookings import (
     sweep_expired_holds,
 )
 from rooms.services.calendar import BuildingCalendar
+from rooms.services.charges import post_booking_charges
 from rooms.services.localtime import combine_local
 from rooms.services.pricing import price_for
 from rooms.services.rooms import RoomMap
@@ -307,6 +308,7 @@ async def create_series(
             "skipped": [None, [p.start_local for p in problems]],
         },
     )
+    await post_booking_charges(db, settings, actor, bookings, "Series booked")
     await db.commit()
     return series, bookings, problems
 

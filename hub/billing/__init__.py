@@ -1,0 +1,11 @@
+"""Money: charges, invoices and credit notes, payments (manual and Stripe), the ledger, aged debt.
+
+What the modules may use: :func:`post_for_source` to say what a thing of theirs costs (the
+charges follow), :class:`Posting` to describe it, and :func:`post_takings` for a till's cash-up.
+"""
+
+from hub.billing.models import IncomeStream
+from hub.billing.services.charges import Posting, post_for_source
+from hub.billing.services.ledger import TakingsLine, post_takings
+
+__all__ = ["IncomeStream", "Posting", "TakingsLine", "post_for_source", "post_takings"]

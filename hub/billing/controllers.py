@@ -1,0 +1,328 @@
+"""The money API: /api/v1/charges, /invoices, /payments, /aged-debt, /ledger; /webhooks/stripe.
+
+Staff (admin, receptionist) bill and take payments; trustees read everything; a tenant reads
+only its own organisation's invoices, payments and statement, and may pay its invoices online.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.types import ControllerRouterHandler
+
+from hub.auth import PUBLIC, STAFF, Identity, roles
+from hub.billing.models import ChargeStatus, DocumentKind, IncomeStream, InvoiceStatus, LedgerAccount
+from hub.billing.schemas import (
+    AgedDebt,
+    AllocateRequest,
+    CancelRequest,
+    ChargeCreate,
+    ChargeOut,
+    ChargePage,
+    CreditNoteCreate,
+    InvoiceCreate,
+    InvoiceOut,
+    InvoicePage,
+    LedgerCheck,
+    LedgerPage,
+    PaymentCreate,
+    PaymentOut,
+    PaymentPage,
+    PayNowOut,
+    RefundCreate,
+    Statement,
+)
+from hub.billing.services import charges, debt, invoices, ledger, payments, stripe_pay
+from hub.deps import Caller, Db, SettingsDep
+from hub.errors import NotFound
+from hub.models import Role
+
+WRITE = roles(STAFF)
+READ = roles(STAFF, Role.TRUSTEE, Role.TENANT)
+FIGURES = roles(STAFF, Role.TRUSTEE)
+LEDGER = roles(Role.ADMIN, Role.TRUSTEE)
+
+Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
+PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
+OptionalId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
+
+
+def _own(identity: Identity, organisation_id: int | None) -> int | None:
+    """A tenant asking about another organisation finds nothing (404 on a single object)."""
+    if (
+        identity.role == Role.TENANT
+        and organisation_id is not None
+        and organisation_id != identity.organisation_id
+    ):
+        raise NotFound("That organisation was not found.")
+    return organisation_id
+
+
+class ChargeController(Controller):
+    path = "/api/v1/charges"
+    tags = ["money"]
+
+    @get("/", opt=READ, summary="Charges (newest supply first); filter by organisation and status")
+    async def list_charges(
+        self,
+        db: Db,
+        identity: Caller,
+        organisation_id: OptionalId = None,
+        status: FromQuery[ChargeStatus | None] = None,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> ChargePage:
+        return await charges.list_charges(
+            db,
+            identity,
+            organisation_id=_own(identity, organisation_id),
+            status=status.value if status else None,
+            page=page,
+            per_page=per_page,
+        )
+
+    @post("/", opt=WRITE, summary="Add a manual charge (extra cleaning, a lost key)")
+    async def create_charge(self, db: Db, identity: Caller, data: JSONBody[ChargeCreate]) -> ChargeOut:
+        return charges.charge_out(await charges.create_manual(db, identity, data))
+
+    @get("/{charge_id:int}", opt=READ, summary="One charge")
+    async def get_charge(self, db: Db, identity: Caller, charge_id: FromPath[int]) -> ChargeOut:
+        return charges.charge_out(await charges.get_charge(db, identity, charge_id))
+
+    @post("/{charge_id:int}/cancel", opt=WRITE, status_code=200, summary="Cancel an uninvoiced charge")
+    async def cancel_charge(
+        self, db: Db, identity: Caller, charge_id: FromPath[int], data: JSONBody[CancelRequest]
+    ) -> ChargeOut:
+        return charges.charge_out(await charges.cancel_charge(db, identity, charge_id, data.reason))
+
+
+class InvoiceController(Controller):
+    path = "/api/v1/invoices"
+    tags = ["money"]
+
+    @get("/", opt=READ, summary="Invoices and credit notes; filter by status, organisation, overdue")
+    async def list_invoices(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        status: FromQuery[InvoiceStatus | None] = None,
+        kind: FromQuery[DocumentKind | None] = None,
+        organisation_id: OptionalId = None,
+        overdue: FromQuery[bool] = False,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> InvoicePage:
+        return await invoices.list_invoices(
+            db,
+            settings,
+            identity,
+            status=status.value if status else None,
+            kind=kind.value if kind else None,
+            organisation_id=_own(identity, organisation_id),
+            overdue=overdue,
+            search=(q or "").strip(),
+            page=page,
+            per_page=per_page,
+        )
+
+    @post("/", opt=WRITE, summary="Invoice an organisation's open charges (issued unless issue=false)")
+    async def create_invoice(
+        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[InvoiceCreate]
+    ) -> InvoiceOut:
+        invoice = await invoices.create_invoice(db, settings, identity, data)
+        return await invoices.invoice_out(db, invoice, settings)
+
+    @get("/{invoice_id:int}", opt=READ, summary="One invoice or credit note, with its lines")
+    async def get_invoice(
+        self, db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    ) -> InvoiceOut:
+        invoice = await invoices.get_invoice(db, identity, invoice_id)
+        return await invoices.invoice_out(db, invoice, settings)
+
+    @post(
+        "/{invoice_id:int}/issue", opt=WRITE, status_code=200, summary="Issue a draft (gives it its number)"
+    )
+    async def issue_invoice(
+        self, db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    ) -> InvoiceOut:
+        invoice = await invoices.issue_invoice(db, settings, identity, invoice_id)
+        return await invoices.invoice_out(db, invoice, settings)
+
+    @post("/{invoice_id:int}/void", opt=WRITE, status_code=200, summary="Void a draft (kept; charges freed)")
+    async def void_invoice(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        invoice_id: FromPath[int],
+        data: JSONBody[CancelRequest],
+    ) -> InvoiceOut:
+        invoice = await invoices.void_draft(db, identity, invoice_id, data.reason)
+        return await invoices.invoice_out(db, invoice, settings)
+
+    @post("/{invoice_id:int}/credit-notes", opt=WRITE, summary="Credit an issued invoice, whole or in part")
+    async def credit_invoice(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        invoice_id: FromPath[int],
+        data: JSONBody[CreditNoteCreate],
+    ) -> InvoiceOut:
+        note = await invoices.create_credit_note(db, settings, identity, invoice_id, data)
+        return await invoices.invoice_out(db, note, settings)
+
+    @post(
+        "/{invoice_id:int}/pay",
+        opt=READ,
+        status_code=200,
+        summary="Start paying online: a Stripe PaymentIntent for what is owed (503 without Stripe)",
+    )
+    async def pay_invoice(
+        self, db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    ) -> PayNowOut:
+        return await stripe_pay.pay_now(db, settings, identity, invoice_id)
+
+
+class PaymentController(Controller):
+    path = "/api/v1/payments"
+    tags = ["money"]
+
+    @get("/", opt=READ, summary="Payments and refunds; filter by organisation, invoice, dates")
+    async def list_payments(
+        self,
+        db: Db,
+        identity: Caller,
+        organisation_id: OptionalId = None,
+        invoice_id: OptionalId = None,
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+        page: Page = 1,
+        per_page: PerPage = 50,
+    ) -> PaymentPage:
+        return await payments.list_payments(
+            db,
+            identity,
+            organisation_id=_own(identity, organisation_id),
+            invoice_id=invoice_id,
+            since=since,
+            until=until,
+            page=page,
+            per_page=per_page,
+        )
+
+    @post("/", opt=WRITE, summary="Record a payment (BACS, cash, cheque, card) and allocate it")
+    async def record_payment(
+        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[PaymentCreate]
+    ) -> PaymentOut:
+        payment = await payments.record_payment(db, settings, identity, data)
+        return (await payments.payments_out(db, [payment]))[0]
+
+    @get("/{payment_id:int}", opt=READ, summary="One payment with its allocations")
+    async def get_payment(self, db: Db, identity: Caller, payment_id: FromPath[int]) -> PaymentOut:
+        payment = await payments.get_payment(db, identity, payment_id)
+        return (await payments.payments_out(db, [payment]))[0]
+
+    @post("/{payment_id:int}/allocations", opt=WRITE, summary="Apply a payment's credit to an invoice")
+    async def allocate(
+        self, db: Db, identity: Caller, payment_id: FromPath[int], data: JSONBody[AllocateRequest]
+    ) -> PaymentOut:
+        payment = await payments.allocate_credit(db, identity, payment_id, data)
+        return (await payments.payments_out(db, [payment]))[0]
+
+    @post("/{payment_id:int}/refund", opt=WRITE, summary="Refund (Stripe payments through Stripe)")
+    async def refund(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        payment_id: FromPath[int],
+        data: JSONBody[RefundCreate],
+    ) -> PaymentOut:
+        refund = await payments.refund_payment(
+            db, settings, identity, payment_id, data, stripe_refund=stripe_pay.stripe_refunder(settings)
+        )
+        return (await payments.payments_out(db, [refund]))[0]
+
+
+@get("/api/v1/aged-debt", opt=FIGURES, tags=["money"], summary="Aged debt per organisation")
+async def aged_debt(db: Db, settings: SettingsDep, on: FromQuery[date | None] = None) -> AgedDebt:
+    return await debt.aged_debt(db, settings, on=on)
+
+
+@get(
+    "/api/v1/organisations/{organisation_id:int}/statement",
+    opt=READ,
+    tags=["money"],
+    summary="An organisation's statement of account",
+)
+async def organisation_statement(
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    organisation_id: FromPath[int],
+    from_date: Annotated[date | None, QueryParameter(name="from")] = None,
+    to_date: Annotated[date | None, QueryParameter(name="to")] = None,
+) -> Statement:
+    return await debt.statement(db, settings, identity, organisation_id, from_date=from_date, to_date=to_date)
+
+
+@get("/api/v1/ledger", opt=LEDGER, tags=["money"], summary="Ledger entries (append-only), newest first")
+async def ledger_entries(
+    db: Db,
+    since: FromQuery[date | None] = None,
+    until: FromQuery[date | None] = None,
+    account: FromQuery[LedgerAccount | None] = None,
+    stream: FromQuery[IncomeStream | None] = None,
+    organisation_id: OptionalId = None,
+    page: Page = 1,
+    per_page: PerPage = 100,
+) -> LedgerPage:
+    return await ledger.list_entries(
+        db,
+        since=since,
+        until=until,
+        account=account.value if account else None,
+        stream=stream.value if stream else None,
+        organisation_id=organisation_id,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@get("/api/v1/ledger/check", opt=LEDGER, tags=["money"], summary="Reconcile the ledger with the documents")
+async def ledger_check(db: Db) -> LedgerCheck:
+    return await ledger.check(db)
+
+
+@post(
+    "/webhooks/stripe",
+    opt={**PUBLIC, "csrf_exempt": True},
+    status_code=200,
+    tags=["money"],
+    summary="Stripe's webhook: signed events, each processed once",
+)
+async def stripe_webhook(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep
+) -> Response[dict[str, str]]:
+    payload = await request.body()
+    event = stripe_pay.verify(settings, payload, request.headers.get("stripe-signature"))
+    outcome = await stripe_pay.handle_event(db, settings, event)
+    return Response({"received": event["id"], "outcome": outcome}, status_code=200)
+
+
+API_ROUTES: list[ControllerRouterHandler] = [
+    ChargeController,
+    InvoiceController,
+    PaymentController,
+    aged_debt,
+    organisation_statement,
+    ledger_entries,
+    ledger_check,
+    stripe_webhook,
+]

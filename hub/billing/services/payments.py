@@ -1,0 +1,455 @@
+"""Payments: money received against invoices (BACS, cash, cheque, card, Stripe) and refunds.
+
+A payment is allocated to invoices — oldest first unless told otherwise — and whatever is left
+is the organisation's credit, to be allocated later or refunded. A refund is a negative payment
+that refers to the one it pays back; nothing is ever edited or deleted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import Identity
+from hub.billing.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+)
+from hub.billing.schemas import (
+    AllocateRequest,
+    AllocationOut,
+    PaymentCreate,
+    PaymentOut,
+    PaymentPage,
+    RefundCreate,
+)
+from hub.billing.services import ledger
+from hub.billing.services.invoices import today
+from hub.config import Settings
+from hub.db import is_valid_id, utcnow
+from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.models import Organisation, Role
+from hub.money import format_pence
+from hub.services import audit
+
+PAYABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
+EARLIEST_PAYMENT = date(2000, 1, 1)
+
+
+def _why_not_payable(invoice: Invoice) -> str:
+    if invoice.kind != DocumentKind.INVOICE.value:
+        return "a credit note is not paid"
+    if invoice.status == InvoiceStatus.VOID.value:
+        return "this invoice is void and cannot be paid"
+    if invoice.status == InvoiceStatus.DRAFT.value:
+        return "this invoice is a draft: issue it before taking payment"
+    if invoice.status == InvoiceStatus.CREDITED.value:
+        return "this invoice has been credited in full; nothing is owed"
+    return "this invoice is already paid in full"
+
+
+def allocate(payment: Payment, invoice: Invoice, amount: int, actor: Identity) -> PaymentAllocation:
+    invoice.paid_pence += amount
+    invoice.status = ledger.invoice_status(invoice)
+    return PaymentAllocation(
+        payment_id=payment.id,
+        invoice_id=invoice.id,
+        amount_pence=amount,
+        created_at=utcnow(),
+        created_by_id=actor.user_id,
+    )
+
+
+def _family(payment_id: int) -> object:
+    """The payment and its refunds: their allocations together say what the payment still covers."""
+    return select(Payment.id).where((Payment.id == payment_id) | (Payment.refund_of_id == payment_id))
+
+
+async def unallocated(db: AsyncSession, payment: Payment, *, invoice_id: int | None = None) -> int:
+    """A payment's credit: what is left of it after refunds, less what it still covers on
+    invoices. With ``invoice_id``: how much it still covers on that invoice."""
+    allocated = select(func.coalesce(func.sum(PaymentAllocation.amount_pence), 0)).where(
+        PaymentAllocation.payment_id.in_(_family(payment.id))  # type: ignore[arg-type]
+    )
+    if invoice_id is not None:
+        return int(await db.scalar(allocated.where(PaymentAllocation.invoice_id == invoice_id)) or 0)
+    left = await db.scalar(
+        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(
+            Payment.id.in_(_family(payment.id))  # type: ignore[arg-type]
+        )
+    )
+    return int(left or 0) - int(await db.scalar(allocated) or 0)
+
+
+def check_received_on(received_on: date, settings: Settings) -> None:
+    if received_on > today(settings):
+        raise InvalidInput("a payment cannot be received in the future", field="received_on")
+    if received_on < EARLIEST_PAYMENT:
+        raise InvalidInput("that date is too long ago", field="received_on")
+
+
+async def record_payment(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    data: PaymentCreate,
+    *,
+    stripe_payment_intent_id: str | None = None,
+    commit: bool = True,
+) -> Payment:
+    """Record money received and settle invoices with it; the rest is kept as credit."""
+    org = await db.get(Organisation, data.organisation_id) if is_valid_id(data.organisation_id) else None
+    if org is None:
+        raise InvalidInput("no organisation has that id", field="organisation_id")
+    check_received_on(data.received_on, settings)
+    if data.method == PaymentMethod.STRIPE and stripe_payment_intent_id is None:
+        raise InvalidInput(
+            "Stripe payments are recorded by Stripe's webhook; choose card for a card taken at the desk",
+            field="method",
+        )
+    plan: list[tuple[Invoice, int]] = []
+    if data.allocations:
+        ids = [a.invoice_id for a in data.allocations]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("each invoice may appear once", field="allocations")
+        invoices = {
+            i.id: i for i in await db.scalars(select(Invoice).where(Invoice.id.in_(ids)).with_for_update())
+        }
+        for index, item in enumerate(data.allocations):
+            invoice = invoices.get(item.invoice_id)
+            field = f"allocations[{index}]"
+            if invoice is None or invoice.organisation_id != org.id:
+                raise InvalidInput(f"that invoice is not one of {org.name}'s", field=f"{field}.invoice_id")
+            if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE:
+                raise RuleViolation(_why_not_payable(invoice), field=f"{field}.invoice_id")
+            if item.amount_pence > invoice.outstanding_pence:
+                raise RuleViolation(
+                    f"only {format_pence(invoice.outstanding_pence)} is owed on {invoice.number_text}",
+                    field=f"{field}.amount_pence",
+                )
+            plan.append((invoice, item.amount_pence))
+        if sum(amount for _, amount in plan) > data.amount_pence:
+            raise RuleViolation("the allocations add up to more than the payment", field="allocations")
+    elif data.auto_allocate:
+        left = data.amount_pence
+        for invoice in await db.scalars(
+            select(Invoice)
+            .where(
+                Invoice.organisation_id == org.id,
+                Invoice.kind == DocumentKind.INVOICE.value,
+                Invoice.status.in_(PAYABLE),
+            )
+            .order_by(Invoice.due_date, Invoice.id)
+            .with_for_update()
+        ):
+            if left <= 0:
+                break
+            take = min(left, invoice.outstanding_pence)
+            if take > 0:
+                plan.append((invoice, take))
+                left -= take
+    payment = Payment(
+        organisation_id=org.id,
+        method=data.method.value,
+        amount_pence=data.amount_pence,
+        received_on=data.received_on,
+        reference=data.reference.strip(),
+        note=data.note.strip(),
+        stripe_payment_intent_id=stripe_payment_intent_id,
+        created_by_id=actor.user_id,
+        created_by_label=actor.label,
+        created_at=utcnow(),
+    )
+    db.add(payment)
+    await db.flush()
+    for invoice, amount in plan:
+        db.add(allocate(payment, invoice, amount, actor))
+    ledger.post_payment(db, payment)
+    credit = data.amount_pence - sum(amount for _, amount in plan)
+    audit.record(
+        db,
+        actor,
+        "payment.recorded",
+        "payment",
+        payment.id,
+        summary=f"{format_pence(payment.amount_pence)} {payment.method.upper()} from {org.name}",
+        changes={
+            "amount_pence": [None, payment.amount_pence],
+            "allocations": [None, {i.number_text: a for i, a in plan}],
+            "credit_pence": [None, credit],
+        },
+    )
+    if commit:
+        await db.commit()
+    return payment
+
+
+async def get_payment(db: AsyncSession, viewer: Identity, payment_id: int, *, lock: bool = False) -> Payment:
+    payment = None
+    if is_valid_id(payment_id):
+        query = select(Payment).where(Payment.id == payment_id)
+        if lock:
+            query = query.with_for_update()
+        payment = await db.scalar(query)
+    if payment is None or (viewer.role == Role.TENANT and payment.organisation_id != viewer.organisation_id):
+        raise NotFound("That payment was not found.")
+    return payment
+
+
+async def allocate_credit(
+    db: AsyncSession, actor: Identity, payment_id: int, data: AllocateRequest
+) -> Payment:
+    """Use a payment's unallocated credit to settle an invoice of the same organisation."""
+    payment = await get_payment(db, actor, payment_id, lock=True)
+    if payment.amount_pence <= 0:
+        raise RuleViolation("a refund has no credit to allocate", field="payment_id")
+    invoice = await db.scalar(select(Invoice).where(Invoice.id == data.invoice_id).with_for_update())
+    if invoice is None or invoice.organisation_id != payment.organisation_id:
+        raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
+    if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE:
+        raise RuleViolation(_why_not_payable(invoice), field="invoice_id")
+    credit = await unallocated(db, payment)
+    if data.amount_pence > credit:
+        raise RuleViolation(
+            f"only {format_pence(credit)} of this payment is unallocated", field="amount_pence"
+        )
+    if data.amount_pence > invoice.outstanding_pence:
+        raise RuleViolation(
+            f"only {format_pence(invoice.outstanding_pence)} is owed on {invoice.number_text}",
+            field="amount_pence",
+        )
+    db.add(allocate(payment, invoice, data.amount_pence, actor))
+    audit.record(
+        db,
+        actor,
+        "payment.allocated",
+        "payment",
+        payment.id,
+        summary=f"{format_pence(data.amount_pence)} of credit applied to {invoice.number_text}",
+        changes={"invoice": [None, invoice.number_text], "amount_pence": [None, data.amount_pence]},
+    )
+    await db.commit()
+    return payment
+
+
+# Calls Stripe's Refunds API for a Stripe payment and answers the refund's id.
+StripeRefunder = Callable[[Payment, int, str], Awaitable[str]]
+
+
+async def refund_payment(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    payment_id: int,
+    data: RefundCreate,
+    *,
+    stripe_refund: StripeRefunder | None = None,
+) -> Payment:
+    """Pay money back. Never more than the payment has left (after earlier refunds), and never
+    more than it paid on the invoice named, or than its credit when no invoice is named."""
+    payment = await get_payment(db, actor, payment_id, lock=True)
+    if payment.amount_pence <= 0:
+        raise RuleViolation("a refund cannot itself be refunded", field="payment_id")
+    reason = data.reason.strip()
+    if not reason:
+        raise InvalidInput("say why the money is paid back", field="reason")
+    refunded = -int(
+        await db.scalar(
+            select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.refund_of_id == payment.id)
+        )
+        or 0
+    )
+    left = payment.amount_pence - refunded
+    if data.amount_pence > left:
+        raise RuleViolation(
+            f"only {format_pence(left)} of this payment is left to refund", field="amount_pence"
+        )
+    invoice: Invoice | None = None
+    if data.invoice_id is not None:
+        invoice = await db.scalar(select(Invoice).where(Invoice.id == data.invoice_id).with_for_update())
+        if invoice is None or invoice.organisation_id != payment.organisation_id:
+            raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
+        on_invoice = await unallocated(db, payment, invoice_id=invoice.id)
+        if data.amount_pence > on_invoice:
+            raise RuleViolation(
+                f"this payment paid only {format_pence(on_invoice)} on {invoice.number_text}",
+                field="amount_pence",
+            )
+    else:
+        credit = await unallocated(db, payment)
+        if data.amount_pence > credit:
+            raise RuleViolation(
+                f"this payment has only {format_pence(credit)} of unallocated credit; "
+                "name the invoice to refund what it paid there",
+                field="amount_pence",
+            )
+    stripe_refund_id = None
+    if payment.method == PaymentMethod.STRIPE.value:
+        if stripe_refund is None:
+            raise RuleViolation(
+                "this was paid through Stripe, which is not configured here, so it cannot be refunded",
+                field="payment_id",
+            )
+        # Stripe first: if it refuses, nothing is written here.
+        stripe_refund_id = await stripe_refund(payment, data.amount_pence, reason)
+    refund = Payment(
+        organisation_id=payment.organisation_id,
+        method=payment.method,
+        amount_pence=-data.amount_pence,
+        received_on=today(settings),
+        reference=f"Refund of payment {payment.id}",
+        note=reason,
+        refund_of_id=payment.id,
+        stripe_refund_id=stripe_refund_id,
+        created_by_id=actor.user_id,
+        created_by_label=actor.label,
+        created_at=utcnow(),
+    )
+    db.add(refund)
+    await db.flush()
+    if invoice is not None:
+        db.add(allocate(refund, invoice, -data.amount_pence, actor))
+    ledger.post_payment(db, refund)
+    audit.record(
+        db,
+        actor,
+        "payment.refunded",
+        "payment",
+        payment.id,
+        summary=f"Refunded {format_pence(data.amount_pence)} of payment {payment.id}"
+        + (f" on {invoice.number_text}" if invoice else " from credit"),
+        changes={"refunded_pence": [refunded, refunded + data.amount_pence], "refund_id": [None, refund.id]},
+        reason=reason,
+    )
+    await db.commit()
+    return refund
+
+
+async def payments_out(db: AsyncSession, payments: list[Payment]) -> list[PaymentOut]:
+    """Bounded: four queries for any number of payments."""
+    ids = [p.id for p in payments]
+    if not ids:
+        return []
+    refund_rows = list(await db.scalars(select(Payment).where(Payment.refund_of_id.in_(ids))))
+    owner = {p.id: p.id for p in payments} | {r.id: r.refund_of_id or r.id for r in refund_rows}
+    refunded: dict[int, int] = defaultdict(int)
+    for refund in refund_rows:
+        refunded[owner[refund.id]] += -refund.amount_pence
+    own: dict[tuple[int, int], int] = defaultdict(int)
+    numbers: dict[int, str | None] = {}
+    for payment_id, invoice_id, number, amount in (
+        await db.execute(
+            select(
+                PaymentAllocation.payment_id,
+                PaymentAllocation.invoice_id,
+                Invoice.number_text,
+                func.sum(PaymentAllocation.amount_pence),
+            )
+            .join(Invoice, Invoice.id == PaymentAllocation.invoice_id)
+            .where(PaymentAllocation.payment_id.in_(list(owner)))
+            .group_by(PaymentAllocation.payment_id, PaymentAllocation.invoice_id, Invoice.number_text)
+        )
+    ).all():
+        own[(int(payment_id), int(invoice_id))] += int(amount)
+        numbers[int(invoice_id)] = number
+    # What a payment still covers on each invoice: its own allocations with its refunds' folded
+    # in (a refund from an invoice takes back what the payment paid there).
+    per_invoice: dict[tuple[int, int], int] = defaultdict(int)
+    refunds_listed = {p.id for p in payments if p.amount_pence < 0}
+    for (payment_id, invoice_id), amount in own.items():
+        if payment_id in refunds_listed:
+            per_invoice[(payment_id, invoice_id)] += amount
+        if owner[payment_id] != payment_id or payment_id not in refunds_listed:
+            per_invoice[(owner[payment_id], invoice_id)] += amount
+    names = dict(
+        (
+            await db.execute(
+                select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_({p.organisation_id for p in payments})
+                )
+            )
+        ).all()
+    )
+    result = []
+    for p in payments:
+        allocations = [
+            AllocationOut(invoice_id, numbers.get(invoice_id), amount)
+            for (payment_id, invoice_id), amount in sorted(per_invoice.items())
+            if payment_id == p.id and amount
+        ]
+        covered = sum(a.amount_pence for a in allocations)
+        result.append(
+            PaymentOut(
+                id=p.id,
+                organisation_id=p.organisation_id,
+                organisation=names.get(p.organisation_id, ""),
+                method=p.method,
+                amount_pence=p.amount_pence,
+                received_on=p.received_on,
+                reference=p.reference,
+                note=p.note,
+                refund_of_id=p.refund_of_id,
+                refunded_pence=refunded.get(p.id, 0) if p.amount_pence > 0 else 0,
+                unallocated_pence=(p.amount_pence - refunded.get(p.id, 0) - covered)
+                if p.amount_pence > 0
+                else 0,
+                stripe_payment_intent_id=p.stripe_payment_intent_id,
+                stripe_refund_id=p.stripe_refund_id,
+                created_by=p.created_by_label,
+                created_at=p.created_at,
+                allocations=allocations,
+            )
+        )
+    return result
+
+
+async def list_payments(
+    db: AsyncSession,
+    viewer: Identity,
+    *,
+    organisation_id: int | None = None,
+    invoice_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> PaymentPage:
+    conditions = []
+    if viewer.role == Role.TENANT:
+        conditions.append(Payment.organisation_id == viewer.organisation_id)
+    if organisation_id is not None:
+        conditions.append(Payment.organisation_id == organisation_id)
+    if invoice_id is not None:
+        conditions.append(
+            select(PaymentAllocation.id)
+            .where(PaymentAllocation.payment_id == Payment.id, PaymentAllocation.invoice_id == invoice_id)
+            .exists()
+        )
+    if since is not None:
+        conditions.append(Payment.received_on >= since)
+    if until is not None:
+        conditions.append(Payment.received_on < until + timedelta(days=1))
+    total = await db.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0
+    rows = list(
+        await db.scalars(
+            select(Payment)
+            .where(*conditions)
+            .order_by(Payment.received_on.desc(), Payment.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return PaymentPage(items=await payments_out(db, rows), total=total, page=page, per_page=per_page)
+
+
+async def check_no_duplicate(db: AsyncSession, intent_id: str) -> None:
+    if await db.scalar(select(Payment.id).where(Payment.stripe_payment_intent_id == intent_id)):
+        raise Conflict("that Stripe payment is already recorded", field="payment_intent")
