@@ -51,11 +51,13 @@ def load_all_models() -> MetaData:
 
 async def seed_demo(db: AsyncSession, settings: Settings) -> None:
     """The whole demo hub: the core's people and organisations, then each module's part."""
+    import hub.billing.demo
     import hub.demo
     import rooms.demo
 
     organisations = await hub.demo.seed(db)
     await rooms.demo.seed(db, settings, organisations)
+    await hub.billing.demo.seed(db, settings, organisations)
 
 
 def _local_time(settings: Settings) -> Any:

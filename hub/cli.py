@@ -340,6 +340,10 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrations.upgrade(settings)
     from hub.app import seed_demo
+    from hub.billing.demo import demo_settings
+
+    # The demo hub's own name and address for its invoices, unless HUB_SUPPLIER_* say otherwise.
+    settings = demo_settings(settings)
 
     _run_with_db(settings, lambda db_session: seed_demo(db_session, settings))
     click.echo(f"Demo hub ready in {database_url or database}.")

@@ -9,6 +9,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 
 from hub.auth import ADMIN_ONLY, ALL_ROLES, PUBLIC, STAFF
+from hub.billing import views as money_views
 from hub.billing.controllers import API_ROUTES as MONEY_API
 from hub.controllers.accounts import TokenController, UserController, me
 from hub.controllers.audit import list_audit
@@ -55,6 +56,7 @@ class HubPlugin(InitPluginProtocol):
             ]
         )
         app_config.route_handlers.extend(MONEY_API)
+        app_config.route_handlers.extend(money_views.ROUTES)
         app_config.state.setdefault("nav", []).extend(
             [
                 NavItem("Home", "/", frozenset(ALL_ROLES), order=0),
@@ -62,6 +64,7 @@ class HubPlugin(InitPluginProtocol):
                 NavItem("Accounts", "/admin/users", frozenset(ADMIN_ONLY), order=80),
                 NavItem("Audit log", "/admin/audit", frozenset(ADMIN_ONLY), order=85),
                 NavItem("API tokens", "/account/tokens", frozenset(ALL_ROLES), order=90),
+                *money_views.NAV,
             ]
         )
         return app_config

@@ -87,7 +87,16 @@ def _blocking(statement_coroutine: Awaitable[None]) -> None:
 
 
 def base_settings(database_url: str) -> Settings:
-    settings = load_settings({"HUB_ENV": "test", "HUB_DATABASE_URL": database_url})
+    settings = load_settings(
+        {
+            "HUB_ENV": "test",
+            "HUB_DATABASE_URL": database_url,
+            "HUB_SUPPLIER_NAME": "Fleetwood Community Hub",
+            "HUB_SUPPLIER_ADDRESS": "The Old Hospital; Pharos Street; Fleetwood; FY7 6BE",
+            "HUB_CHARITY_NUMBER": "1190001",
+            "HUB_PAYMENT_INSTRUCTIONS": "Bank transfer to Fleetwood Community Hub\\nSort code 00-00-00",
+        }
+    )
     return replace(settings, secret_key="test-secret-key-that-is-long-enough-0123456789")
 
 

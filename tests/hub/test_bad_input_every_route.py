@@ -26,6 +26,9 @@ RUBBISH_IDS = {
     "room_id": "99999999999999999999",
     "booking_id": "-1",
     "series_id": "9223372036854775807",
+    "charge_id": "0",
+    "invoice_id": "99999999999999999999",
+    "payment_id": "-5",
 }
 
 
@@ -51,7 +54,7 @@ def test_rubbish_bodies_never_500_and_write_nothing(hub: Hub, label: str, body: 
             continue
         concrete = path.replace("{organisation_id:int}", "1").replace("{user_id:int}", "1")
         concrete = concrete.replace("{token_id:int}", "424242")  # not the caller's own token
-        for name in ("room_id", "booking_id", "series_id"):
+        for name in ("room_id", "booking_id", "series_id", "charge_id", "invoice_id", "payment_id"):
             concrete = concrete.replace("{" + name + ":int}", "1")
         response = hub.client.request(method, concrete, content=body, headers=headers)
         if response.status_code >= 500:

@@ -235,9 +235,17 @@ async def _open_charges(db: AsyncSession, org: Organisation, data: InvoiceCreate
 
 
 async def create_invoice(
-    db: AsyncSession, settings: Settings, actor: Identity, data: InvoiceCreate, *, commit: bool = True
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    data: InvoiceCreate,
+    *,
+    commit: bool = True,
+    on: date | None = None,
 ) -> Invoice:
-    """An invoice for open charges; issued at once unless ``issue`` is false (a draft)."""
+    """An invoice for open charges; issued at once unless ``issue`` is false (a draft).
+
+    ``on`` backdates the issue (loading history, the demo); people always issue today."""
     org = await _organisation(db, data.organisation_id)
     prefix = data.series or settings.invoice_prefix
     if prefix == settings.credit_note_prefix:
@@ -296,16 +304,27 @@ async def create_invoice(
         changes={"gross_pence": [None, invoice.gross_pence], "charges": [None, [c.id for c in charges]]},
     )
     if data.issue:
-        await _issue(db, settings, actor, invoice, org)
+        await _issue(db, settings, actor, invoice, org, on=on)
     if commit:
         await db.commit()
     return invoice
 
 
 async def _issue(
-    db: AsyncSession, settings: Settings, actor: Identity, invoice: Invoice, org: Organisation
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    invoice: Invoice,
+    org: Organisation,
+    *,
+    on: date | None = None,
 ) -> None:
-    issued_on = today(settings)
+    if not settings.supplier_address:
+        raise RuleViolation(
+            "the hub's own address is not set (HUB_SUPPLIER_ADDRESS): a VAT invoice must show it",
+            field="supplier_address",
+        )
+    issued_on = on or today(settings)
     invoice.number = await next_number(db, invoice.series_prefix)
     invoice.number_text = number_text(invoice.series_prefix, invoice.number)
     if invoice.kind == DocumentKind.INVOICE.value:
@@ -430,7 +449,13 @@ async def release_excess(db: AsyncSession, actor: Identity, invoice: Invoice) ->
 
 
 async def create_credit_note(
-    db: AsyncSession, settings: Settings, actor: Identity, invoice_id: int, data: CreditNoteCreate
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    invoice_id: int,
+    data: CreditNoteCreate,
+    *,
+    on: date | None = None,
 ) -> Invoice:
     """A credit note against an issued invoice, whole or per line; never more than was invoiced."""
     original = await get_invoice(db, actor, invoice_id, lock=True)
@@ -530,7 +555,7 @@ async def create_credit_note(
     db.add(note)
     await db.flush()
     org = await _organisation(db, original.organisation_id)
-    await _issue(db, settings, actor, note, org)
+    await _issue(db, settings, actor, note, org, on=on)
     original.credited_pence += note.gross_pence
     await release_excess(db, actor, original)
     previous = original.status

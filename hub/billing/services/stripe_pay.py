@@ -23,7 +23,7 @@ from hub.billing.services import payments
 from hub.billing.services.invoices import get_invoice, today
 from hub.config import Settings
 from hub.db import utcnow
-from hub.errors import InvalidInput, MalformedInput, RuleViolation, ServiceUnavailable, UpstreamError
+from hub.errors import InvalidInput, MalformedInput, NotFound, RuleViolation, UpstreamError
 from hub.models import Role
 from hub.money import format_pence
 from hub.services import audit
@@ -37,7 +37,9 @@ WEBHOOK_ACTOR = Identity(user_id=None, email="stripe-webhook", name="Stripe", ro
 
 def client(settings: Settings) -> stripe.StripeClient:
     if settings.stripe_secret_key is None:
-        raise ServiceUnavailable("online payment is not set up here; pay by bank transfer instead")
+        raise RuleViolation(
+            "online payment is not set up here; pay by bank transfer instead", field="invoice_id"
+        )
     base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
     return stripe.StripeClient(
         settings.stripe_secret_key,
@@ -149,7 +151,7 @@ def stripe_refunder(settings: Settings) -> payments.StripeRefunder | None:
 def verify(settings: Settings, payload: bytes, signature: str | None) -> dict[str, Any]:
     """The event, if Stripe signed it with our secret within the tolerance; else a 400."""
     if settings.stripe_webhook_secret is None:
-        raise ServiceUnavailable("Stripe webhooks are not set up here (HUB_STRIPE_WEBHOOK_SECRET)")
+        raise NotFound("Stripe webhooks are not set up here (HUB_STRIPE_WEBHOOK_SECRET is not set).")
     if not signature:
         raise MalformedInput("the Stripe-Signature header is missing", field="Stripe-Signature")
     try:
