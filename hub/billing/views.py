@@ -1,10 +1,1068 @@
-"""The money pages: invoices, an invoice with its actions, statements, aged debt."""
+"""The money pages: invoices, an invoice with its actions, statements, aged debt.
+
+Thin like every view: each handler reads a form, calls a service in ``hub.billing.services`` and
+renders or redirects. What people type as money ("£12.50", "12.50", "12") becomes pence here,
+before any service sees it; everything else is checked by the services.
+"""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.web import NavItem
+from hub.auth import STAFF, Identity, roles
+from hub.billing.models import ChargeStatus, DocumentKind, IncomeStream, InvoiceStatus, PaymentMethod
+from hub.billing.printing import STATUS_LABELS, document_title, invoice_pdf, vat_summary
+from hub.billing.schemas import (
+    ChargeCreate,
+    CreditNoteCreate,
+    InvoiceCreate,
+    InvoiceOut,
+    InvoiceSummary,
+    PaymentCreate,
+    PaymentOut,
+    RefundCreate,
+)
+from hub.billing.services import charges, debt, invoices, payments, stripe_pay
+from hub.config import Settings
+from hub.db import is_valid_id
+from hub.deps import Caller, Db, SettingsDep
+from hub.errors import DomainError, FieldError, InvalidInput, NotFound
+from hub.models import Role
+from hub.money import format_pence
+from hub.schemas import convert_input
+from hub.services import organisations
+from hub.text import search_term
+from hub.web import NavItem, form_errors, read_form, redirect, render
 
-ROUTES: list[ControllerRouterHandler] = []
-NAV: list[NavItem] = []
+READERS = roles(STAFF, Role.TRUSTEE, Role.TENANT)
+FIGURES = roles(STAFF, Role.TRUSTEE)
+PAYERS = roles(STAFF, Role.TENANT)
+WRITERS = roles(STAFF)
+
+PER_PAGE = 25
+MAX_PENCE = 100_000_000  # £1,000,000: the most a person may type (the schemas' limit)
+PAYABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
+CREDITABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value, InvoiceStatus.PAID.value)
+
+STATUS_CHOICES = [(s.value, STATUS_LABELS[s.value]) for s in InvoiceStatus]
+KIND_CHOICES = [("invoice", "Invoices"), ("credit_note", "Credit notes")]
+METHOD_CHOICES = [
+    (PaymentMethod.BACS.value, "Bank transfer (BACS)"),
+    (PaymentMethod.CASH.value, "Cash"),
+    (PaymentMethod.CHEQUE.value, "Cheque"),
+    (PaymentMethod.CARD.value, "Card at the desk"),
+]
+METHOD_LABELS = {
+    **dict(METHOD_CHOICES),
+    PaymentMethod.STRIPE.value: "Card online (Stripe)",
+}
+VAT_CHOICES = [("0", "0% (exempt or zero-rated)"), ("500", "5% (reduced rate)"), ("2000", "20% (standard rate)")]
+STREAM_CHOICES = [
+    (IncomeStream.ROOM_HIRE.value, "Room hire"),
+    (IncomeStream.RENT.value, "Rent"),
+    (IncomeStream.SERVICE_CHARGE.value, "Service charge"),
+    (IncomeStream.CAFE.value, "Café"),
+    (IncomeStream.OTHER.value, "Other"),
+]
+CHARGE_STATUS_CHOICES = [
+    (ChargeStatus.OPEN.value, "Open (not yet invoiced)"),
+    (ChargeStatus.INVOICED.value, "Invoiced"),
+    (ChargeStatus.CANCELLED.value, "Cancelled"),
+]
+ENTRY_LABELS = {"invoice": "Invoice", "credit_note": "Credit note", "payment": "Payment", "refund": "Refund"}
+
+# --- what people type ---------------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?$")
+_DOCUMENT_FILE = re.compile(r"^(\d{1,19})(\.pdf)?$")
+
+
+def parse_pence(text: str | None, field: str) -> int:
+    """Pounds as people type them ("£1,250.50", "12.5", "12") → pence; anything else is an error
+    for ``field``: blank, negative, zero, more than two decimal places, or absurdly large."""
+    raw = (text or "").strip().replace(" ", "")
+    if not raw:
+        raise InvalidInput("Enter an amount in pounds, such as 12.50.", field=field)
+    if raw.startswith(("-", "£-", "−", "£−")):
+        raise InvalidInput("Enter the amount without a minus sign.", field=field)
+    raw = raw.removeprefix("£")
+    if not raw or not _AMOUNT.match(raw):
+        raise InvalidInput("Enter an amount in pounds, such as 12.50.", field=field)
+    pounds, _, pennies = raw.replace(",", "").partition(".")
+    if len(pennies) > 2:
+        raise InvalidInput("Enter pounds and pence, with no more than two digits after the point.", field=field)
+    if len(pounds) > 9:
+        raise InvalidInput(f"That is more than {format_pence(MAX_PENCE)}; check the amount.", field=field)
+    pence = int(pounds or "0") * 100 + int(pennies.ljust(2, "0") or "0")
+    if pence < 1:
+        raise InvalidInput("Enter an amount of at least £0.01.", field=field)
+    if pence > MAX_PENCE:
+        raise InvalidInput(f"That is more than {format_pence(MAX_PENCE)}; check the amount.", field=field)
+    return pence
+
+
+def pounds_input(pence: int) -> str:
+    """Pence as the value of an amount input: 1250 → "12.50"."""
+    return f"{pence // 100}.{pence % 100:02d}"
+
+
+def parse_day(text: str | None, field: str, *, required: bool = True) -> date | None:
+    raw = (text or "").strip()
+    if not raw:
+        if required:
+            raise InvalidInput("Enter a date.", field=field)
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("Enter a real date, such as 2026-11-25.", field=field) from None
+
+
+def parse_id(text: str | None) -> int | None:
+    raw = (text or "").strip()
+    if not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if is_valid_id(value) else None
+
+
+class Problems:
+    """Errors found while reading a form, so every field's problem is reported at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def check(self, exc: DomainError) -> None:
+        self.items.extend(exc.errors or [FieldError(field="", reason=exc.detail)])
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise InvalidInput("Please correct the form.", errors=self.items)
+
+
+def renamed(exc: DomainError, names: dict[str, str], default: str | None = None) -> tuple[dict[str, str], str]:
+    """The service names fields after its schema; the page names them after its inputs."""
+    by_field, summary = form_errors(exc)
+    out: dict[str, str] = {}
+    for field, reason in by_field.items():
+        key = names.get(field)
+        if key is None:
+            key = next((v for k, v in names.items() if k.endswith("*") and field.startswith(k[:-1])), None)
+        out.setdefault(key or field or default or "form", reason)
+    return out, summary
+
+
+# --- helpers shared by the templates ------------------------------------------------------------
+
+
+def day(value: date | None, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def vat_rate(rate_bp: int) -> str:
+    return f"{rate_bp / 100:g}%"
+
+
+def document_name(doc: InvoiceOut | InvoiceSummary) -> str:
+    """What a document is called on the page: its number, or "Draft invoice 12" before issue."""
+    if doc.number:
+        return doc.number
+    return f"{'Draft' if doc.status == 'draft' else 'Void draft'} {doc.id}"
+
+
+def _helpers() -> dict[str, Any]:
+    return {
+        "money": format_pence,
+        "day": day,
+        "vat_rate": vat_rate,
+        "status_label": lambda status: STATUS_LABELS.get(status, status),
+        "document_name": document_name,
+        "method_label": lambda method: METHOD_LABELS.get(method, method),
+        "entry_label": lambda kind: ENTRY_LABELS.get(kind, kind),
+    }
+
+
+async def _organisation_choices(db: AsyncSession, identity: Identity) -> list[tuple[int, str]]:
+    """Organisations for a select. Only staff and trustees are ever shown one (never a tenant)."""
+    if identity.role not in STAFF and identity.role != Role.TRUSTEE:
+        return []
+    found = await organisations.search(db, identity, active=None, per_page=200)
+    return [(o.id, o.name) for o in found.items]
+
+
+def _unissued_hidden(identity: Identity, number: str | None) -> None:
+    """Tenants see documents that were issued to them, never a voided draft that never was."""
+    if identity.role == Role.TENANT and number is None:
+        raise NotFound("That invoice was not found.")
+
+
+# --- 1. the list --------------------------------------------------------------------------------
+
+
+@get("/invoices", opt=READERS, include_in_schema=False)
+async def invoice_list(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    status: FromQuery[str] = "",
+    kind: FromQuery[str] = "",
+    organisation_id: FromQuery[str] = "",
+    overdue: FromQuery[str] = "",
+    q: FromQuery[str] = "",
+    page: FromQuery[str] = "1",
+) -> Template:
+    errors: dict[str, str] = {}
+    staff = identity.role in STAFF
+    tenant = identity.role == Role.TENANT
+    allowed_status = {v for v, _ in STATUS_CHOICES if not (tenant and v == "draft")}
+    if status and status not in allowed_status:
+        errors["status"] = "Choose one of the listed statuses."
+        status = ""
+    if kind and kind not in dict(KIND_CHOICES):
+        errors["kind"] = "Choose invoices or credit notes."
+        kind = ""
+    org_id: int | None = None
+    if organisation_id and not tenant:
+        org_id = parse_id(organisation_id)
+        if org_id is None:
+            errors["organisation_id"] = "Choose one of the listed organisations."
+    search = search_term(q)[:100]
+    page_number = parse_id(page) or 1
+    page_number = min(page_number, 100_000)
+    result = await invoices.list_invoices(
+        db,
+        settings,
+        identity,
+        status=status or None,
+        organisation_id=org_id,
+        kind=kind or None,
+        overdue=overdue == "yes",
+        search=search,
+        page=page_number,
+        per_page=PER_PAGE,
+    )
+    items = result.items
+    if tenant:
+        items = [i for i in items if i.number is not None]
+    pages = max(1, -(-result.total // result.per_page))
+    query = {
+        "q": search,
+        "status": status,
+        "kind": kind,
+        "organisation_id": str(org_id or ""),
+        "overdue": "yes" if overdue == "yes" else "",
+    }
+    return render(
+        request,
+        "billing/list.html",
+        title="Invoices",
+        items=items,
+        total=result.total,
+        page=page_number,
+        pages=pages,
+        query=query,
+        errors=errors,
+        organisations=await _organisation_choices(db, identity),
+        statuses=[(v, t) for v, t in STATUS_CHOICES if v in allowed_status],
+        kinds=KIND_CHOICES,
+        can_edit=staff,
+        show_organisation_filter=not tenant,
+        **_helpers(),
+    )
+
+
+# --- 2. a new invoice from open charges ---------------------------------------------------------
+
+
+async def _new_invoice_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    identity: Identity,
+    organisation_id: int | None,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    summary: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    choices = await _organisation_choices(db, identity)
+    open_charges = []
+    org_name = ""
+    if organisation_id is not None:
+        found = await charges.list_charges(
+            db, identity, organisation_id=organisation_id, status=ChargeStatus.OPEN.value, per_page=200
+        )
+        open_charges = found.items
+        org_name = dict(choices).get(organisation_id, "")
+    if values is None:
+        values = {f"charge-{c.id}": "yes" for c in open_charges} | {"issue": "now"}
+    return render(
+        request,
+        "billing/new.html",
+        status_code=status_code,
+        title="New invoice",
+        organisations=choices,
+        organisation_id=organisation_id,
+        organisation_name=org_name,
+        open_charges=open_charges,
+        values=values,
+        errors=errors,
+        error_summary=summary,
+        **_helpers(),
+    )
+
+
+@get("/invoices/new", opt=WRITERS, include_in_schema=False)
+async def invoice_new(
+    request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromQuery[str] = ""
+) -> Template:
+    org_id = parse_id(organisation_id) if organisation_id else None
+    errors = {"organisation_id": "Choose one of the listed organisations."} if organisation_id and not org_id else {}
+    return await _new_invoice_page(request, db, identity, org_id, errors=errors)
+
+
+@post("/invoices/new", opt=WRITERS, include_in_schema=False)
+async def invoice_create(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
+) -> Template | Redirect:
+    form = await read_form(request)
+    org_id = parse_id(form.get("organisation_id"))
+    chosen = [int(k.removeprefix("charge-")) for k in form if re.fullmatch(r"charge-\d{1,18}", k)]
+    try:
+        if org_id is None:
+            raise InvalidInput("Choose an organisation.", field="organisation_id")
+        if not chosen:
+            raise InvalidInput("Tick at least one charge to put on the invoice.", field="charge_ids")
+        data = convert_input(
+            {
+                "organisation_id": org_id,
+                "charge_ids": chosen,
+                "issue": form.get("issue") != "draft",
+                "notes": form.get("notes", ""),
+            },
+            InvoiceCreate,
+        )
+        invoice = await invoices.create_invoice(db, settings, identity, data)
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = renamed(exc, {"charge_ids*": "charge_ids"}, default="charge_ids")
+        return await _new_invoice_page(
+            request, db, identity, org_id, values=form, errors=errors, summary=summary, status_code=exc.status_code
+        )
+    gross = format_pence(invoice.gross_pence)
+    if invoice.number_text:
+        flash = f"Invoice {invoice.number_text} for {gross} was issued to {invoice.customer_name}."
+    else:
+        flash = f"Draft invoice for {gross} was saved. Issue it when it is ready to send."
+    return redirect(request, f"/invoices/{invoice.id}", flash=flash)
+
+
+# --- 3. invoice one booking (the button on the desk's booking page) -----------------------------
+
+
+@post("/invoices/for-booking/{booking_id:int}", opt=WRITERS, include_in_schema=False)
+async def invoice_booking(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
+) -> Redirect:
+    form = await read_form(request)
+    back = f"/desk/bookings/{booking_id}" if is_valid_id(booking_id) else "/desk"
+    try:
+        data = convert_input(
+            {"organisation_id": parse_id(form.get("organisation_id")) or 0, "booking_id": booking_id},
+            InvoiceCreate,
+        )
+        invoice = await invoices.create_invoice(db, settings, identity, data)
+    except DomainError as exc:
+        await db.rollback()
+        reason = exc.errors[0].reason if exc.errors else exc.detail
+        return redirect(request, back, flash=f"This booking was not invoiced: {reason}")
+    return redirect(
+        request,
+        f"/invoices/{invoice.id}",
+        flash=f"Invoice {invoice.number_text} for {format_pence(invoice.gross_pence)} was issued for this booking.",
+    )
+
+
+# --- 4. one invoice or credit note, with what may be done to it ---------------------------------
+
+
+def _payment_on(payment: PaymentOut, invoice_id: int) -> int:
+    return sum(a.amount_pence for a in payment.allocations if a.invoice_id == invoice_id)
+
+
+async def _credit_notes(
+    db: AsyncSession, settings: Settings, identity: Identity, doc: InvoiceOut
+) -> list[InvoiceSummary]:
+    if not doc.credit_note_ids:
+        return []
+    wanted = set(doc.credit_note_ids)
+    page = await invoices.list_invoices(
+        db, settings, identity, kind=DocumentKind.CREDIT_NOTE.value, organisation_id=doc.organisation_id, per_page=200
+    )
+    found = {s.id: s for s in page.items if s.id in wanted}
+    on = invoices.today(settings)
+    for missing in sorted(wanted - set(found)):  # only when an organisation has 200+ credit notes
+        found[missing] = invoices.summary_out(await invoices.get_invoice(db, identity, missing), on)
+    return [found[i] for i in sorted(found)]
+
+
+async def _invoice_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    settings: Settings,
+    identity: Identity,
+    invoice_id: int,
+    *,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    summary: str | None = None,
+    open_panel: str = "",
+    paid_online: bool = False,
+) -> Template:
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    _unissued_hidden(identity, invoice.number_text)
+    doc = await invoices.invoice_out(db, invoice, settings)
+    staff = identity.role in STAFF
+    is_invoice = doc.kind == DocumentKind.INVOICE.value
+    issued = doc.status not in (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value)
+    payment_rows: list[PaymentOut] = []
+    if is_invoice and issued:
+        payment_rows = (await payments.list_payments(db, identity, invoice_id=doc.id, per_page=200)).items
+    refundable = [(p, _payment_on(p, doc.id)) for p in payment_rows if p.amount_pence > 0]
+    refundable = [(p, on_invoice) for p, on_invoice in refundable if on_invoice > 0]
+    left_to_credit = {line.id: line.net_pence - line.credited_net_pence for line in doc.lines}
+    payable = is_invoice and doc.status in PAYABLE and doc.outstanding_pence > 0
+    today = invoices.today(settings)
+    defaults = {
+        "method": PaymentMethod.BACS.value,
+        "amount": pounds_input(doc.outstanding_pence) if payable else "",
+        "received_on": today.isoformat(),
+        "credit_scope": "whole",
+        "refund_payment_id": str(refundable[0][0].id) if refundable else "",
+        "refund_amount": pounds_input(refundable[0][1]) if refundable else "",
+    }
+    return render(
+        request,
+        "billing/invoice.html",
+        status_code=status_code,
+        title=f"{document_title(doc)} {document_name(doc)}",
+        doc=doc,
+        heading=document_title(doc),
+        is_invoice=is_invoice,
+        vat_lines=vat_summary(doc),
+        credit_notes=await _credit_notes(db, settings, identity, doc) if is_invoice else [],
+        payment_rows=payment_rows,
+        refund_options=[
+            (
+                p.id,
+                f"{METHOD_LABELS.get(p.method, p.method)} of {format_pence(p.amount_pence)} received "
+                f"{day(p.received_on)}{f' ({p.reference})' if p.reference else ''}: "
+                f"{format_pence(on_invoice)} on this invoice",
+            )
+            for p, on_invoice in refundable
+        ],
+        left_to_credit=left_to_credit,
+        values={**defaults, **(values or {})},
+        errors=errors,
+        error_summary=summary,
+        open_panel=open_panel,
+        today=today.isoformat(),
+        can_issue=staff and doc.status == InvoiceStatus.DRAFT.value,
+        can_pay=staff and payable,
+        can_credit=staff and is_invoice and doc.status in CREDITABLE and any(v > 0 for v in left_to_credit.values()),
+        can_refund=staff and bool(refundable),
+        show_pay_online=payable and settings.stripe_enabled and identity.role in (*STAFF, Role.TENANT),
+        show_bank_transfer=payable and not settings.stripe_enabled,
+        paid_online=paid_online,
+        staff=staff,
+        method_choices=METHOD_CHOICES,
+        **_helpers(),
+    )
+
+
+def _pdf_name(doc: InvoiceOut) -> str:
+    return f"{doc.number}.pdf" if doc.number else f"draft-invoice-{doc.id}.pdf"
+
+
+@get("/invoices/{invoice_file:str}", opt=READERS, include_in_schema=False)
+async def invoice_detail(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_file: FromPath[str],
+    redirect_status: FromQuery[str] = "",
+) -> Template | Response[bytes]:
+    """``/invoices/12`` is the page; ``/invoices/12.pdf`` the same document as a PDF."""
+    match = _DOCUMENT_FILE.match(invoice_file)
+    if match is None:
+        raise NotFound("That invoice was not found.")
+    invoice_id = int(match.group(1))
+    if match.group(2):
+        invoice = await invoices.get_invoice(db, identity, invoice_id)
+        _unissued_hidden(identity, invoice.number_text)
+        doc = await invoices.invoice_out(db, invoice, settings)
+        return Response(
+            content=invoice_pdf(doc),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{_pdf_name(doc)}"', "Cache-Control": "private"},
+        )
+    # Stripe sends the payer back here with ?redirect_status=succeeded; the webhook records it.
+    return await _invoice_page(
+        request, db, settings, identity, invoice_id, paid_online=redirect_status == "succeeded"
+    )
+
+
+@get("/invoices/{invoice_id:int}/print", opt=READERS, include_in_schema=False)
+async def invoice_print(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template:
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    _unissued_hidden(identity, invoice.number_text)
+    doc = await invoices.invoice_out(db, invoice, settings)
+    return render(
+        request,
+        "billing/print.html",
+        title=f"{document_title(doc)} {document_name(doc)}",
+        doc=doc,
+        heading=document_title(doc),
+        is_invoice=doc.kind == DocumentKind.INVOICE.value,
+        vat_lines=vat_summary(doc),
+        **_helpers(),
+    )
+
+
+@post("/invoices/{invoice_id:int}/issue", opt=WRITERS, include_in_schema=False)
+async def invoice_issue(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    try:
+        invoice = await invoices.issue_invoice(db, settings, identity, invoice_id)
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = renamed(exc, {"status": "issue"}, default="issue")
+        return await _invoice_page(
+            request, db, settings, identity, invoice_id, status_code=exc.status_code, errors=errors, summary=summary
+        )
+    return redirect(
+        request,
+        f"/invoices/{invoice.id}",
+        flash=f"Invoice {invoice.number_text} was issued. It is due on {day(invoice.due_date)}.",
+    )
+
+
+@post("/invoices/{invoice_id:int}/void", opt=WRITERS, include_in_schema=False)
+async def invoice_void(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    form = await read_form(request)
+    try:
+        if not form.get("void_reason"):
+            raise InvalidInput("Say why the draft is voided, for the record.", field="void_reason")
+        await invoices.void_draft(db, identity, invoice_id, form["void_reason"][:1000])
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = renamed(exc, {"status": "void_reason", "reason": "void_reason"}, default="void_reason")
+        return await _invoice_page(
+            request,
+            db,
+            settings,
+            identity,
+            invoice_id,
+            status_code=exc.status_code,
+            values=form,
+            errors=errors,
+            summary=summary,
+            open_panel="void",
+        )
+    return redirect(
+        request, f"/invoices/{invoice_id}", flash="The draft was voided. Its charges are open to invoice again."
+    )
+
+
+PAYMENT_FIELDS = {
+    "amount_pence": "amount",
+    "allocations*": "amount",
+    "received_on": "received_on",
+    "method": "method",
+    "reference": "reference",
+    "note": "note",
+    "organisation_id": "amount",
+}
+
+
+@post("/invoices/{invoice_id:int}/payments", opt=WRITERS, include_in_schema=False)
+async def invoice_payment(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    form = await read_form(request)
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    outstanding = invoice.outstanding_pence
+    number = invoice.number_text
+    problems = Problems()
+    amount = received_on = None
+    try:
+        amount = parse_pence(form.get("amount"), "amount")
+    except DomainError as exc:
+        problems.check(exc)
+    try:
+        received_on = parse_day(form.get("received_on"), "received_on")
+    except DomainError as exc:
+        problems.check(exc)
+    try:
+        if form.get("method") not in dict(METHOD_CHOICES):
+            problems.check(InvalidInput("Choose how the money was paid.", field="method"))
+        problems.raise_any()
+        assert amount is not None and received_on is not None
+        allocate = min(amount, outstanding)
+        data = convert_input(
+            {
+                "organisation_id": invoice.organisation_id,
+                "method": form["method"],
+                "amount_pence": amount,
+                "received_on": received_on.isoformat(),
+                "reference": form.get("reference", ""),
+                "note": form.get("note", ""),
+                "allocations": [{"invoice_id": invoice.id, "amount_pence": allocate}] if allocate > 0 else [],
+                "auto_allocate": False,
+            },
+            PaymentCreate,
+        )
+        await payments.record_payment(db, settings, identity, data)
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = renamed(exc, PAYMENT_FIELDS, default="amount")
+        return await _invoice_page(
+            request,
+            db,
+            settings,
+            identity,
+            invoice_id,
+            status_code=exc.status_code,
+            values=form,
+            errors=errors,
+            summary=summary,
+            open_panel="payment",
+        )
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    flash = f"Payment of {format_pence(amount)} recorded against {number}."
+    if invoice.outstanding_pence > 0:
+        flash += f" {format_pence(invoice.outstanding_pence)} is still owed."
+    else:
+        flash += " It is now paid in full."
+    if amount > allocate:
+        flash += f" {format_pence(amount - allocate)} kept as credit for {invoice.customer_name}."
+    return redirect(request, f"/invoices/{invoice_id}", flash=flash)
+
+
+@post("/invoices/{invoice_id:int}/credit-notes", opt=WRITERS, include_in_schema=False)
+async def invoice_credit(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    form = await read_form(request)
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    positions = {line.id: line.position for line in invoice.lines}
+    problems = Problems()
+    lines: list[dict[str, int]] | None = None
+    if not form.get("credit_reason"):
+        problems.check(InvalidInput("Say why the invoice is credited.", field="credit_reason"))
+    if form.get("credit_scope") == "lines":
+        lines = []
+        for line in invoice.lines:
+            typed = form.get(f"line-{line.position}", "")
+            if not typed:
+                continue
+            try:
+                lines.append({"line_id": line.id, "net_pence": parse_pence(typed, f"line-{line.position}")})
+            except DomainError as exc:
+                problems.check(exc)
+        if not lines and not problems.items:
+            problems.check(InvalidInput("Enter an amount for at least one line.", field="credit_lines"))
+    elif form.get("credit_scope") != "whole":
+        problems.check(InvalidInput("Choose the whole invoice or some lines.", field="credit_scope"))
+    line_names = {f"lines[{i}].net_pence": f"line-{positions[item['line_id']]}" for i, item in enumerate(lines or [])}
+    try:
+        problems.raise_any()
+        data = convert_input({"reason": form["credit_reason"], "lines": lines}, CreditNoteCreate)
+        note = await invoices.create_credit_note(db, settings, identity, invoice_id, data)
+    except DomainError as exc:
+        await db.rollback()
+        names = {**line_names, "reason": "credit_reason", "lines": "credit_lines", "status": "credit_lines"}
+        errors, summary = renamed(exc, {**names, "lines*": "credit_lines"}, default="credit_lines")
+        return await _invoice_page(
+            request,
+            db,
+            settings,
+            identity,
+            invoice_id,
+            status_code=exc.status_code,
+            values=form,
+            errors=errors,
+            summary=summary,
+            open_panel="credit",
+        )
+    return redirect(
+        request,
+        f"/invoices/{note.id}",
+        flash=f"Credit note {note.number_text} for {format_pence(note.gross_pence)} was issued "
+        f"against {invoice.number_text}.",
+    )
+
+
+@post("/invoices/{invoice_id:int}/refunds", opt=WRITERS, include_in_schema=False)
+async def invoice_refund(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    form = await read_form(request)
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    problems = Problems()
+    amount = None
+    payment_id = parse_id(form.get("refund_payment_id"))
+    if payment_id is None:
+        problems.check(InvalidInput("Choose the payment to refund.", field="refund_payment_id"))
+    try:
+        amount = parse_pence(form.get("refund_amount"), "refund_amount")
+    except DomainError as exc:
+        problems.check(exc)
+    if not form.get("refund_reason"):
+        problems.check(InvalidInput("Say why the money is paid back.", field="refund_reason"))
+    try:
+        problems.raise_any()
+        assert payment_id is not None and amount is not None
+        # Only a payment that paid this invoice is offered (the service checks the same).
+        paid_here = await payments.list_payments(db, identity, invoice_id=invoice.id, per_page=200)
+        if payment_id not in {p.id for p in paid_here.items}:
+            raise InvalidInput("Choose one of the payments listed.", field="refund_payment_id")
+        data = convert_input(
+            {"amount_pence": amount, "reason": form["refund_reason"], "invoice_id": invoice.id}, RefundCreate
+        )
+        await payments.refund_payment(
+            db, settings, identity, payment_id, data, stripe_refund=stripe_pay.stripe_refunder(settings)
+        )
+    except DomainError as exc:
+        await db.rollback()
+        names = {
+            "amount_pence": "refund_amount",
+            "reason": "refund_reason",
+            "payment_id": "refund_payment_id",
+            "invoice_id": "refund_payment_id",
+        }
+        errors, summary = renamed(exc, names, default="refund_amount")
+        return await _invoice_page(
+            request,
+            db,
+            settings,
+            identity,
+            invoice_id,
+            status_code=exc.status_code,
+            values=form,
+            errors=errors,
+            summary=summary,
+            open_panel="refund",
+        )
+    return redirect(
+        request,
+        f"/invoices/{invoice_id}",
+        flash=f"Refund of {format_pence(amount)} recorded. Pay it back to {invoice.customer_name} "
+        "the way it was paid, if that has not been done.",
+    )
+
+
+# --- 5. paying online ---------------------------------------------------------------------------
+
+
+@get("/invoices/{invoice_id:int}/pay", opt=PAYERS, include_in_schema=False)
+async def invoice_pay(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+) -> Template | Redirect:
+    invoice = await invoices.get_invoice(db, identity, invoice_id)
+    _unissued_hidden(identity, invoice.number_text)
+    try:
+        pay = await stripe_pay.pay_now(db, settings, identity, invoice_id)
+        if not pay.publishable_key:
+            raise InvalidInput("online payment is not fully set up here; pay by bank transfer instead")
+    except DomainError as exc:
+        await db.rollback()
+        reason = exc.errors[0].reason if exc.errors else exc.detail
+        return redirect(request, f"/invoices/{invoice_id}", flash=f"Online payment is not available: {reason}.")
+    return render(
+        request,
+        "billing/pay.html",
+        title=f"Pay {invoice.number_text}",
+        number=invoice.number_text,
+        invoice_id=invoice.id,
+        customer=invoice.customer_name,
+        amount=format_pence(pay.amount_pence),
+        pay=pay,
+    )
+
+
+# --- 7. charges ---------------------------------------------------------------------------------
+
+CHARGE_FIELDS = {
+    "organisation_id": "organisation_id",
+    "description": "description",
+    "net_pence": "amount",
+    "vat_rate_bp": "vat_rate_bp",
+    "supply_date": "supply_date",
+    "stream": "stream",
+}
+
+
+async def _charges_page(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    settings: Settings,
+    identity: Identity,
+    *,
+    organisation_id: str = "",
+    status: str = "open",
+    page: str = "1",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    summary: str | None = None,
+    status_code: int = 200,
+    open_panel: str = "",
+) -> Template:
+    errors = dict(errors or {})
+    org_id = parse_id(organisation_id) if organisation_id else None
+    if organisation_id and org_id is None:
+        errors["filter_organisation_id"] = "Choose one of the listed organisations."
+    if status not in {v for v, _ in CHARGE_STATUS_CHOICES} | {"all"}:
+        errors["filter_status"] = "Choose one of the listed statuses."
+        status = "open"
+    page_number = min(parse_id(page) or 1, 100_000)
+    result = await charges.list_charges(
+        db,
+        identity,
+        organisation_id=org_id,
+        status=None if status == "all" else status,
+        page=page_number,
+        per_page=PER_PAGE,
+    )
+    defaults = {
+        "organisation_id": str(org_id or ""),
+        "vat_rate_bp": "0",
+        "stream": IncomeStream.OTHER.value,
+        "supply_date": invoices.today(settings).isoformat(),
+    }
+    return render(
+        request,
+        "billing/charges.html",
+        status_code=status_code,
+        title="Charges",
+        result=result,
+        pages=max(1, -(-result.total // result.per_page)),
+        page=page_number,
+        filter_organisation_id=str(org_id or ""),
+        filter_status=status,
+        organisations=await _organisation_choices(db, identity),
+        statuses=[*CHARGE_STATUS_CHOICES, ("all", "All")],
+        vat_choices=VAT_CHOICES,
+        streams=STREAM_CHOICES,
+        stream_labels=dict(STREAM_CHOICES),
+        values={**defaults, **(values or {})},
+        errors=errors,
+        error_summary=summary,
+        open_panel=open_panel,
+        **_helpers(),
+    )
+
+
+@get("/charges", opt=WRITERS, include_in_schema=False)
+async def charge_list(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    organisation_id: FromQuery[str] = "",
+    status: FromQuery[str] = "open",
+    page: FromQuery[str] = "1",
+) -> Template:
+    return await _charges_page(
+        request, db, settings, identity, organisation_id=organisation_id, status=status, page=page
+    )
+
+
+@post("/charges", opt=WRITERS, include_in_schema=False)
+async def charge_create(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
+) -> Template | Redirect:
+    form = await read_form(request)
+    problems = Problems()
+    data: dict[str, Any] = {
+        "organisation_id": parse_id(form.get("organisation_id")) or 0,
+        "description": form.get("description", "")[:400],
+        "stream": form.get("stream", ""),
+        "vat_rate_bp": form.get("vat_rate_bp", ""),
+    }
+    if not data["organisation_id"]:
+        problems.check(InvalidInput("Choose the organisation to charge.", field="organisation_id"))
+    if not data["description"]:
+        problems.check(InvalidInput("Say what the charge is for.", field="description"))
+    if data["vat_rate_bp"] not in dict(VAT_CHOICES):
+        problems.check(InvalidInput("Choose a VAT rate.", field="vat_rate_bp"))
+    if data["stream"] not in dict(STREAM_CHOICES):
+        problems.check(InvalidInput("Choose the kind of income.", field="stream"))
+    try:
+        data["net_pence"] = parse_pence(form.get("amount"), "amount")
+    except DomainError as exc:
+        problems.check(exc)
+    try:
+        supplied = parse_day(form.get("supply_date"), "supply_date")
+        data["supply_date"] = supplied.isoformat() if supplied else None
+    except DomainError as exc:
+        problems.check(exc)
+    try:
+        problems.raise_any()
+        charge = await charges.create_manual(db, identity, convert_input(data, ChargeCreate))
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = renamed(exc, CHARGE_FIELDS)
+        return await _charges_page(
+            request,
+            db,
+            settings,
+            identity,
+            organisation_id=form.get("organisation_id", ""),
+            values=form,
+            errors=errors,
+            summary=summary,
+            status_code=exc.status_code,
+            open_panel="add",
+        )
+    gross = format_pence(charge.net_pence + charge.vat_pence)
+    return redirect(
+        request,
+        f"/charges?organisation_id={charge.organisation_id}",
+        flash=f"Charge “{charge.description}” for {gross} was added. It will go on the next invoice.",
+    )
+
+
+@post("/charges/{charge_id:int}/cancel", opt=WRITERS, include_in_schema=False)
+async def charge_cancel(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, charge_id: FromPath[int]
+) -> Template | Redirect:
+    form = await read_form(request)
+    field = f"cancel-{charge_id}"
+    try:
+        charge = await charges.get_charge(db, identity, charge_id)
+        if not form.get(field):
+            raise InvalidInput("Say why the charge is cancelled, for the record.", field=field)
+        await charges.cancel_charge(db, identity, charge_id, form[field][:1000])
+    except DomainError as exc:
+        await db.rollback()
+        if isinstance(exc, NotFound):
+            raise
+        by_field, summary = form_errors(exc)
+        errors = {field: next(iter(by_field.values()), exc.detail)}
+        return await _charges_page(
+            request,
+            db,
+            settings,
+            identity,
+            organisation_id=form.get("filter_organisation_id", ""),
+            status="open",
+            values=form,
+            errors=errors,
+            summary=summary,
+            status_code=exc.status_code,
+            open_panel=field,
+        )
+    return redirect(
+        request,
+        f"/charges?organisation_id={charge.organisation_id}",
+        flash=f"Charge “{charge.description}” was cancelled.",
+    )
+
+
+# --- 8. aged debt -------------------------------------------------------------------------------
+
+
+@get("/debt", opt=FIGURES, include_in_schema=False)
+async def aged_debt_page(request: Request[Any, Any, Any], db: Db, settings: SettingsDep) -> Template:
+    aged = await debt.aged_debt(db, settings)
+    return render(request, "billing/debt.html", title="Aged debt", aged=aged, **_helpers())
+
+
+# --- 9. an organisation's statement -------------------------------------------------------------
+
+
+@get("/organisations/{organisation_id:int}/statement", opt=READERS, include_in_schema=False)
+async def statement_page(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    organisation_id: FromPath[int],
+    from_text: Annotated[str, QueryParameter(name="from")] = "",
+    to_text: Annotated[str, QueryParameter(name="to")] = "",
+) -> Template:
+    problems = Problems()
+    dates: dict[str, date | None] = {"from": None, "to": None}
+    for name, text in (("from", from_text), ("to", to_text)):
+        try:
+            dates[name] = parse_day(text[:40], name, required=False)
+        except DomainError as exc:
+            problems.check(exc)
+    status_code = 200
+    try:
+        problems.raise_any()
+        result = await debt.statement(
+            db, settings, identity, organisation_id, from_date=dates["from"], to_date=dates["to"]
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        errors, summary = form_errors(exc)
+        status_code = exc.status_code
+        result = await debt.statement(db, settings, identity, organisation_id)
+    else:
+        errors, summary = {}, None
+    return render(
+        request,
+        "billing/statement.html",
+        status_code=status_code,
+        title=f"Statement for {result.organisation}",
+        statement=result,
+        values={"from": from_text[:40], "to": to_text[:40]},
+        errors=errors,
+        error_summary=summary,
+        **_helpers(),
+    )
+
+
+ROUTES: list[ControllerRouterHandler] = [
+    invoice_list,
+    invoice_new,
+    invoice_create,
+    invoice_booking,
+    invoice_detail,
+    invoice_print,
+    invoice_issue,
+    invoice_void,
+    invoice_payment,
+    invoice_credit,
+    invoice_refund,
+    invoice_pay,
+    charge_list,
+    charge_create,
+    charge_cancel,
+    aged_debt_page,
+    statement_page,
+]
+NAV: list[NavItem] = [
+    NavItem("Invoices", "/invoices", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=40),
+    NavItem("Charges", "/charges", frozenset(STAFF), order=42),
+    NavItem("Aged debt", "/debt", frozenset(STAFF | {Role.TRUSTEE}), order=44),
+]
