@@ -116,7 +116,11 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
             summary=f"Online payment of {format_pence(amount)} started for {invoice.number_text}",
             changes={"payment_intent": [None, intent.id]},
         )
-        await db.commit()
+        try:
+            await db.commit()
+        except IntegrityError:
+            # A double click raced us to the same intent (same idempotency key): it is recorded.
+            await db.rollback()
     return PayNowOut(
         payment_intent_id=intent.id,
         client_secret=intent.client_secret,
