@@ -797,3 +797,18 @@ def test_billing_run_invoices_each_organisation_once_and_is_safe_twice(hub: Hub,
     december = hub.run(lambda db: invoices.billing_run(db, settings, actor, "2026-12"))
     assert [(i.customer_name, i.gross_pence) for i in december.invoices] == [("Coastal Youth Trust", 2_400)]
     assert ledger_check(hub)["ok"] is True
+
+
+def test_the_ledger_check_finds_a_charge_freed_from_an_issued_invoice(hub: Hub, building: Building) -> None:
+    charge_id = manual_charge(hub, building, building.charity, 1_000)
+    invoice = invoice_for(hub, building, building.charity)
+
+    async def corrupt(db: Any) -> None:
+        await db.execute(
+            text("UPDATE charges SET status = 'open', invoice_id = NULL WHERE id = :id"), {"id": charge_id}
+        )
+        await db.commit()
+
+    hub.run(corrupt)
+    check = ledger_check(hub)
+    assert check["problems"] == [f"charge {charge_id} is open but is on invoice [{invoice['id']}]"]

@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.billing.models import (
+    Charge,
+    ChargeStatus,
     DocumentKind,
     IncomeStream,
     Invoice,
@@ -369,6 +371,24 @@ async def check(db: AsyncSession) -> LedgerCheck:
                 problems.append(f"{name}: more paid and credited than invoiced")
             if doc.status != invoice_status(doc):
                 problems.append(f"{name}: status {doc.status} but its amounts say {invoice_status(doc)}")
+
+    # 3b. Charges and invoice lines point at each other: an invoiced charge is on exactly the
+    # invoice it names, and a live invoice's lines are its charges.
+    line_of_charge: dict[int, list[int]] = defaultdict(list)
+    for doc in documents:
+        if doc.status == InvoiceStatus.VOID.value:
+            continue
+        for line in doc.lines:
+            if line.charge_id is not None:
+                line_of_charge[line.charge_id].append(doc.id)
+    for charge_id, status, invoice_id in (
+        await db.execute(select(Charge.id, Charge.status, Charge.invoice_id))
+    ).all():
+        on = line_of_charge.get(charge_id, [])
+        if status == ChargeStatus.INVOICED.value and on != [invoice_id]:
+            problems.append(f"charge {charge_id} says invoice {invoice_id} but is on {on or 'none'}")
+        if status != ChargeStatus.INVOICED.value and on:
+            problems.append(f"charge {charge_id} is {status} but is on invoice {on}")
 
     # 4. Each organisation's debtor balance is what its documents and payments say.
     debtors = dict(
