@@ -181,7 +181,7 @@ class InvoiceController(Controller):
         "/{invoice_id:int}/pay",
         opt=READ,
         status_code=200,
-        summary="Start paying online: a Stripe PaymentIntent for what is owed (503 without Stripe)",
+        summary="Start paying online: a Stripe PaymentIntent for what is owed (422 without Stripe)",
     )
     async def pay_invoice(
         self, db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]

@@ -93,6 +93,12 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 10.0) ->
 class LocalStripe:
     url: str
     log: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Take "Stripe" down (as an outage would); the fixture's teardown copes."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
     def client(self) -> stripe.StripeClient:
         """The SDK pointed at localstripe, as the customer's browser (Stripe.js) would act."""
@@ -115,8 +121,10 @@ class LocalStripe:
         return client.v1.payment_intents.confirm(intent_id)
 
 
-@pytest.fixture
-def localstripe(tmp_path: Path) -> Iterator[LocalStripe]:
+# Fixtures are named apart from their functions, so that a test module can import them without
+# its parameters shadowing the import (ruff F811).
+@pytest.fixture(name="localstripe")
+def localstripe_fixture(tmp_path: Path) -> Iterator[LocalStripe]:
     """A fresh localstripe per test on a free port (its state is in memory: --from-scratch)."""
     executable = Path(sys.executable).parent / "localstripe"
     if not executable.exists():
@@ -150,9 +158,10 @@ def localstripe(tmp_path: Path) -> Iterator[LocalStripe]:
             if time.monotonic() > deadline:
                 pytest.fail(f"localstripe did not start on port {port}: {log.read_text()[-2000:]}")
             time.sleep(0.05)
-        yield LocalStripe(url=url, log=log)
+        yield LocalStripe(url=url, log=log, process=process)
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -207,8 +216,8 @@ class LiveHub:
     admin: dict[str, str]
 
 
-@pytest.fixture
-def stripe_live(settings: Settings, localstripe: LocalStripe) -> Iterator[LiveHub]:
+@pytest.fixture(name="stripe_live")
+def stripe_live_fixture(settings: Settings, localstripe: LocalStripe) -> Iterator[LiveHub]:
     configured = stripe_settings(settings, api_base=localstripe.url)
     with hub_for(configured) as hub, live_server(configured) as url:
         localstripe.register_webhook(f"{url}/webhooks/stripe")

@@ -9,21 +9,24 @@ cannot retry an intent after a decline, and does not check over-refunds (the app
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 
-from tests.billing.stripe_support import (  # noqa: F401 - fixtures
+from hub.models import Role
+from tests.billing.stripe_support import (
     PUBLISHABLE_KEY,
     LiveHub,
     commercial_meeting_room,
     counts,
     issue_invoice,
-    localstripe,
+    localstripe_fixture,  # noqa: F401 - the localstripe fixture
     stripe_events,
     stripe_intents,
-    stripe_live,
+    stripe_live_fixture,  # noqa: F401 - the stripe_live fixture
     today,
     wait_for,
 )
@@ -65,6 +68,15 @@ def paid_online(live: LiveHub) -> tuple[dict[str, Any], dict[str, Any], str]:
     payments = get(live, f"/api/v1/payments?invoice_id={invoice['id']}")
     assert payments["total"] == 1
     return invoice, payments["items"][0], intent_id
+
+
+def refunded_at_stripe(live: LiveHub, intent_id: str) -> int:
+    """What Stripe says has been refunded of the intent's charge."""
+    client = live.stripe.client()
+    charge = client.v1.payment_intents.retrieve(intent_id).latest_charge
+    assert charge is not None
+    charge_id = charge if isinstance(charge, str) else charge.id
+    return client.v1.charges.retrieve(charge_id).amount_refunded
 
 
 def ledger_check(live: LiveHub) -> dict[str, Any]:
@@ -198,6 +210,7 @@ def test_declined_card_is_recorded_and_the_invoice_stays_unpaid(stripe_live: Liv
         (str(invoice["id"]), "Online payment for INV-000001 failed: Your card was declined.")
     ]
     at_stripe = live.stripe.client().v1.payment_intents.retrieve(intent_id)
+    assert at_stripe.last_payment_error is not None
     assert (at_stripe.status, at_stripe.last_payment_error.code) == (
         "requires_payment_method",
         "card_declined",
@@ -229,9 +242,9 @@ def test_refund_goes_through_stripe_and_reopens_the_invoice(stripe_live: LiveHub
     assert refund["note"] == "Room was not cleaned"
     at_stripe = client.v1.refunds.retrieve(refund["stripe_refund_id"])
     assert (at_stripe.amount, at_stripe.payment_intent, at_stripe.status) == (2_500, intent_id, "succeeded")
+    assert at_stripe.metadata is not None
     assert at_stripe.metadata.to_dict() == {"payment_id": str(payment["id"])}
-    charge_id = client.v1.payment_intents.retrieve(intent_id).latest_charge.id
-    assert client.v1.charges.retrieve(charge_id).amount_refunded == 2_500
+    assert refunded_at_stripe(live, intent_id) == 2_500
     now = get(live, f"/api/v1/invoices/{invoice['id']}")
     assert (now["status"], now["paid_pence"], now["outstanding_pence"]) == ("part_paid", 3_500, 2_500)
     original = get(live, f"/api/v1/payments/{payment['id']}")
@@ -253,7 +266,7 @@ def test_refund_goes_through_stripe_and_reopens_the_invoice(stripe_live: LiveHub
     assert [e["field"] for e in problem["errors"]] == ["amount_pence"]
     assert problem["detail"] == "only £35.00 of this payment is left to refund"
     assert counts(live.hub) == before
-    assert client.v1.charges.retrieve(charge_id).amount_refunded == 2_500
+    assert refunded_at_stripe(live, intent_id) == 2_500
     assert len(client.v1.refunds.list({"payment_intent": intent_id}).data) == 1
     # Invoice journal (3), payment (2), refund (2).
     assert ledger_check(live) == {
@@ -302,9 +315,9 @@ def test_card_payment_beyond_what_is_owed_becomes_credit(stripe_live: LiveHub) -
         {"invoice_id": invoice["id"], "invoice_number": "INV-000001", "amount_pence": 5_000}
     ]
     aged = get(live, "/api/v1/aged-debt")
-    assert [(r["organisation_id"], r["total_pence"], r["credit_pence"]) for r in aged["rows"]] == [
-        (org, 0, 1_000)
-    ]
+    # Aged debt nets the credit off: nothing owed, £10.00 in hand.
+    rows = [(r["organisation_id"], r["total_pence"], r["credit_pence"]) for r in aged["rows"]]
+    assert rows == [(org, -1_000, 1_000)]
     assert ledger_check(live) == {
         "ok": True,
         "journals": 3,
@@ -313,3 +326,76 @@ def test_card_payment_beyond_what_is_owed_becomes_credit(stripe_live: LiveHub) -
         "payments": 2,
         "problems": [],
     }
+
+    # The credit can be paid back to the card, without touching the paid invoice.
+    refund = live.http.post(
+        f"/api/v1/payments/{stripe_payments[0]['id']}/refund",
+        headers=live.staff,
+        json={"amount_pence": 1_000, "reason": "Paid twice"},
+    )
+    assert refund.status_code == 201, refund.text
+    assert (refund.json()["amount_pence"], refund.json()["allocations"]) == (-1_000, [])
+    assert refunded_at_stripe(live, intent_id) == 1_000
+    assert get(live, f"/api/v1/payments/{stripe_payments[0]['id']}")["unallocated_pence"] == 0
+    after = get(live, f"/api/v1/invoices/{invoice['id']}")
+    assert (after["status"], after["paid_pence"]) == ("paid", 6_000)
+    assert ledger_check(live)["ok"] is True
+
+
+def test_refund_when_stripe_is_down_records_nothing(stripe_live: LiveHub) -> None:
+    live = stripe_live
+    invoice, payment, _ = paid_online(live)
+    live.stripe.stop()
+    before = counts(live.hub)
+
+    response = live.http.post(
+        f"/api/v1/payments/{payment['id']}/refund",
+        headers=live.staff,
+        json={"amount_pence": 2_500, "reason": "Room was not cleaned", "invoice_id": invoice["id"]},
+    )
+
+    assert response.status_code == 502, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith("Stripe: ")
+    assert counts(live.hub) == before
+    now = get(live, f"/api/v1/invoices/{invoice['id']}")
+    assert (now["status"], now["paid_pence"]) == ("paid", 6_000)
+
+
+def test_tenant_may_pay_its_own_invoice_online_but_not_another(stripe_live: LiveHub) -> None:
+    live = stripe_live
+    org, other = live.hub.make_org(), live.hub.make_org()
+    invoice = issue_invoice(live.http, live.staff, org)
+    own = live.hub.headers_for(Role.TENANT, organisation_id=org)
+    stranger = live.hub.headers_for(Role.TENANT, organisation_id=other)
+    before = counts(live.hub)
+
+    refused = live.http.post(f"/api/v1/invoices/{invoice['id']}/pay", headers=stranger)
+
+    assert refused.status_code == 404, refused.text
+    assert counts(live.hub) == before
+    assert live.stripe.client().v1.payment_intents.list().data == []
+    allowed = live.http.post(f"/api/v1/invoices/{invoice['id']}/pay", headers=own)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["amount_pence"] == 6_000
+
+
+def test_simultaneous_pay_now_makes_one_intent(stripe_live: LiveHub) -> None:
+    """A double (or triple) click on "Pay now": one intent, so the customer cannot pay twice."""
+    live = stripe_live
+    invoice = issue_invoice(live.http, live.staff, live.hub.make_org())
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=str(live.http.base_url), timeout=30) as client:
+            return await asyncio.gather(
+                *(client.post(f"/api/v1/invoices/{invoice['id']}/pay", headers=live.staff) for _ in range(5))
+            )
+
+    responses = asyncio.run(fire())
+
+    assert [r.status_code for r in responses] == [200] * 5, [r.text[:300] for r in responses]
+    at_stripe = [intent.id for intent in live.stripe.client().v1.payment_intents.list().data]
+    ours = stripe_intents(live.hub)
+    assert len(at_stripe) == 1, f"{len(at_stripe)} PaymentIntents at Stripe for one invoice: {ours}"
+    assert {r.json()["payment_intent_id"] for r in responses} == set(at_stripe)
+    assert ours == [(at_stripe[0], 6_000, "created", "")]

@@ -76,6 +76,22 @@ def unpaid(invoice: dict[str, Any]) -> tuple[str, int, int]:
     return invoice["status"], invoice["paid_pence"], invoice["outstanding_pence"]
 
 
+async def _open_intent(db: Any, invoice_id: int) -> None:
+    """A stored intent as "Pay now" leaves it: open, for the whole £60.00."""
+    db.add(
+        StripeIntent(
+            invoice_id=invoice_id,
+            intent_id="pi_1",
+            amount_pence=6_000,
+            status="created",
+            last_error="",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+    )
+    await db.commit()
+
+
 def assert_problem(response: Any, status: int, field: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
@@ -307,22 +323,7 @@ def test_payment_failed_is_recorded_and_leaves_the_invoice_unpaid(stripe_hub: Hu
     hub = stripe_hub
     invoice = an_invoice(hub)
 
-    async def intent_started(db: Any) -> None:
-        # As "Pay now" leaves it: an open intent for the whole amount.
-        db.add(
-            StripeIntent(
-                invoice_id=invoice["id"],
-                intent_id="pi_1",
-                amount_pence=6_000,
-                status="created",
-                last_error="",
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-        )
-        await db.commit()
-
-    hub.run(intent_started)
+    hub.run(lambda db: _open_intent(db, invoice["id"]))
     before = counts(hub)
 
     response = deliver(
@@ -355,3 +356,19 @@ def test_payment_failed_is_recorded_and_leaves_the_invoice_unpaid(stripe_hub: Hu
             "Your card was declined.",
         )
     ]
+
+
+def test_late_failure_event_does_not_undo_a_succeeded_intent(stripe_hub: Hub) -> None:
+    hub = stripe_hub
+    invoice = an_invoice(hub)
+    hub.run(lambda db: _open_intent(db, invoice["id"]))
+    succeeded = intent_event("evt_2", SUCCEEDED, intent_id="pi_1", amount=6_000, invoice_id=invoice["id"])
+    # The first card was declined, the second paid; the events arrive the other way round.
+    declined = intent_event(
+        "evt_1", FAILED, intent_id="pi_1", amount=6_000, invoice_id=invoice["id"], error="Declined."
+    )
+    assert deliver(hub.client, succeeded).status_code == 200
+    assert deliver(hub.client, declined).status_code == 200
+
+    assert unpaid(invoice_now(hub, invoice["id"])) == ("paid", 6_000, 0)
+    assert [(intent, status) for intent, _, status, _ in stripe_intents(hub)] == [("pi_1", "succeeded")]

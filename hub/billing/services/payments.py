@@ -240,8 +240,8 @@ async def allocate_credit(
     return payment
 
 
-# Calls Stripe's Refunds API for a Stripe payment and answers the refund's id.
-StripeRefunder = Callable[[Payment, int, str], Awaitable[str]]
+# Calls Stripe's Refunds API for (payment, amount, already refunded) and answers the refund's id.
+StripeRefunder = Callable[[Payment, int, int], Awaitable[str]]
 
 
 async def refund_payment(
@@ -299,7 +299,7 @@ async def refund_payment(
                 field="payment_id",
             )
         # Stripe first: if it refuses, nothing is written here.
-        stripe_refund_id = await stripe_refund(payment, data.amount_pence, reason)
+        stripe_refund_id = await stripe_refund(payment, data.amount_pence, refunded)
     refund = Payment(
         organisation_id=payment.organisation_id,
         method=payment.method,

@@ -63,7 +63,8 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
     """A PaymentIntent for what is owed now. Asking again for the same amount reuses the open
     intent, and the idempotency key makes a double click one intent at Stripe too."""
     stripe_client = client(settings)
-    invoice = await get_invoice(db, viewer, invoice_id)
+    # Locked: simultaneous "Pay now" clicks for one invoice queue here and share one intent.
+    invoice = await get_invoice(db, viewer, invoice_id, lock=True)
     if invoice.kind != DocumentKind.INVOICE.value or invoice.outstanding_pence <= 0:
         raise RuleViolation(payments._why_not_payable(invoice), field="invoice_id")
     if invoice.status not in payments.PAYABLE:
@@ -135,7 +136,7 @@ def stripe_refunder(settings: Settings) -> payments.StripeRefunder | None:
         return None
     stripe_client = client(settings)
 
-    async def refund(payment: Payment, amount_pence: int, reason: str) -> str:
+    async def refund(payment: Payment, amount_pence: int, refunded_pence: int) -> str:
         if payment.stripe_payment_intent_id is None:
             raise RuleViolation("this payment has no Stripe payment to refund", field="payment_id")
         refunded = await _call(
@@ -145,7 +146,9 @@ def stripe_refunder(settings: Settings) -> payments.StripeRefunder | None:
                 "amount": amount_pence,
                 "metadata": {"payment_id": str(payment.id)},
             },
-            {"idempotency_key": f"hub-refund-{payment.id}-{amount_pence}-{utcnow():%Y%m%d%H%M}"},
+            # The same refund asked for again (say, after our commit failed) is the same refund at
+            # Stripe; a further refund follows a recorded one, so its key differs.
+            {"idempotency_key": f"hub-refund-{payment.id}-after-{refunded_pence}-{amount_pence}"},
         )
         return str(refunded.id)
 
@@ -263,6 +266,9 @@ async def _failed(db: AsyncSession, data: dict[str, Any]) -> str:
     intent, invoice = await _intent_and_invoice(db, data)
     error = data.get("last_payment_error") or {}
     message = str(error.get("message", "payment failed")) if isinstance(error, dict) else "payment failed"
+    if intent is not None and intent.status == "succeeded":
+        # Stripe does not promise order: a failure reported after the success changes nothing.
+        return f"failure after success ignored: {message}"[:1000]
     if intent is not None:
         intent.status = "requires_payment_method"
         intent.last_error = message[:1000]
