@@ -173,7 +173,8 @@ async def seed(db: AsyncSession, settings: Settings, organisations: dict[str, in
     settings = demo_settings(settings)
     today = invoices.today(settings)
     issued = []
-    for item in HISTORY:
+    # Oldest first, so that numbers follow the dates as they would have been issued.
+    for item in sorted(HISTORY, key=lambda h: -h.months_ago):
         org_id = organisations[item.organisation]
         issue_on = first_of_month(today, item.months_ago)
         charge = await charges.create_manual(

@@ -141,6 +141,7 @@ class InvoiceOut(Struct):
     issued_at: datetime | None
     lines: list[InvoiceLineOut]
     credit_note_ids: list[int] = msgspec.field(default_factory=list)
+    credit_notes: list[InvoiceSummary] = msgspec.field(default_factory=list)
 
 
 class InvoiceSummary(Struct):

@@ -64,7 +64,11 @@ METHOD_LABELS = {
     **dict(METHOD_CHOICES),
     PaymentMethod.STRIPE.value: "Card online (Stripe)",
 }
-VAT_CHOICES = [("0", "0% (exempt or zero-rated)"), ("500", "5% (reduced rate)"), ("2000", "20% (standard rate)")]
+VAT_CHOICES = [
+    ("0", "0% (exempt or zero-rated)"),
+    ("500", "5% (reduced rate)"),
+    ("2000", "20% (standard rate)"),
+]
 STREAM_CHOICES = [
     (IncomeStream.ROOM_HIRE.value, "Room hire"),
     (IncomeStream.RENT.value, "Rent"),
@@ -98,7 +102,9 @@ def parse_pence(text: str | None, field: str) -> int:
         raise InvalidInput("Enter an amount in pounds, such as 12.50.", field=field)
     pounds, _, pennies = raw.replace(",", "").partition(".")
     if len(pennies) > 2:
-        raise InvalidInput("Enter pounds and pence, with no more than two digits after the point.", field=field)
+        raise InvalidInput(
+            "Enter pounds and pence, with no more than two digits after the point.", field=field
+        )
     if len(pounds) > 9:
         raise InvalidInput(f"That is more than {format_pence(MAX_PENCE)}; check the amount.", field=field)
     pence = int(pounds or "0") * 100 + int(pennies.ljust(2, "0") or "0")
@@ -148,7 +154,9 @@ class Problems:
             raise InvalidInput("Please correct the form.", errors=self.items)
 
 
-def renamed(exc: DomainError, names: dict[str, str], default: str | None = None) -> tuple[dict[str, str], str]:
+def renamed(
+    exc: DomainError, names: dict[str, str], default: str | None = None
+) -> tuple[dict[str, str], str]:
     """The service names fields after its schema; the page names them after its inputs."""
     by_field, summary = form_errors(exc)
     out: dict[str, str] = {}
@@ -163,8 +171,9 @@ def renamed(exc: DomainError, names: dict[str, str], default: str | None = None)
 # --- helpers shared by the templates ------------------------------------------------------------
 
 
-def day(value: date | None, fmt: str = "%d %b %Y") -> str:
-    return value.strftime(fmt) if value else ""
+def day(value: date | None, fmt: str = "%b %Y") -> str:
+    """A date as people write it: 1 Oct 2026 (``fmt`` is what follows the day of the month)."""
+    return f"{value.day} {value.strftime(fmt)}" if value else ""
 
 
 def vat_rate(rate_bp: int) -> str:
@@ -251,8 +260,6 @@ async def invoice_list(
         per_page=PER_PAGE,
     )
     items = result.items
-    if tenant:
-        items = [i for i in items if i.number is not None]
     pages = max(1, -(-result.total // result.per_page))
     query = {
         "q": search,
@@ -326,7 +333,9 @@ async def invoice_new(
     request: Request[Any, Any, Any], db: Db, identity: Caller, organisation_id: FromQuery[str] = ""
 ) -> Template:
     org_id = parse_id(organisation_id) if organisation_id else None
-    errors = {"organisation_id": "Choose one of the listed organisations."} if organisation_id and not org_id else {}
+    errors = (
+        {"organisation": "Choose one of the listed organisations."} if organisation_id and not org_id else {}
+    )
     return await _new_invoice_page(request, db, identity, org_id, errors=errors)
 
 
@@ -339,9 +348,9 @@ async def invoice_create(
     chosen = [int(k.removeprefix("charge-")) for k in form if re.fullmatch(r"charge-\d{1,18}", k)]
     try:
         if org_id is None:
-            raise InvalidInput("Choose an organisation.", field="organisation_id")
+            raise InvalidInput("Choose an organisation.", field="organisation")
         if not chosen:
-            raise InvalidInput("Tick at least one charge to put on the invoice.", field="charge_ids")
+            raise InvalidInput("Tick at least one charge to put on the invoice.", field="charges")
         data = convert_input(
             {
                 "organisation_id": org_id,
@@ -354,9 +363,17 @@ async def invoice_create(
         invoice = await invoices.create_invoice(db, settings, identity, data)
     except DomainError as exc:
         await db.rollback()
-        errors, summary = renamed(exc, {"charge_ids*": "charge_ids"}, default="charge_ids")
+        names = {"charge_ids*": "charges", "organisation_id": "organisation"}
+        errors, summary = renamed(exc, names, default="charges")
         return await _new_invoice_page(
-            request, db, identity, org_id, values=form, errors=errors, summary=summary, status_code=exc.status_code
+            request,
+            db,
+            identity,
+            org_id,
+            values=form,
+            errors=errors,
+            summary=summary,
+            status_code=exc.status_code,
         )
     gross = format_pence(invoice.gross_pence)
     if invoice.number_text:
@@ -371,13 +388,19 @@ async def invoice_create(
 
 @post("/invoices/for-booking/{booking_id:int}", opt=WRITERS, include_in_schema=False)
 async def invoice_booking(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    booking_id: FromPath[int],
 ) -> Redirect:
     form = await read_form(request)
     back = f"/desk/bookings/{booking_id}" if is_valid_id(booking_id) else "/desk"
     try:
+        if parse_id(form.get("organisation_id")) is None or not is_valid_id(booking_id):
+            raise InvalidInput("it has no organisation to invoice", field="organisation_id")
         data = convert_input(
-            {"organisation_id": parse_id(form.get("organisation_id")) or 0, "booking_id": booking_id},
+            {"organisation_id": parse_id(form.get("organisation_id")), "booking_id": booking_id},
             InvoiceCreate,
         )
         invoice = await invoices.create_invoice(db, settings, identity, data)
@@ -388,7 +411,8 @@ async def invoice_booking(
     return redirect(
         request,
         f"/invoices/{invoice.id}",
-        flash=f"Invoice {invoice.number_text} for {format_pence(invoice.gross_pence)} was issued for this booking.",
+        flash=f"Invoice {invoice.number_text} for {format_pence(invoice.gross_pence)} "
+        "was issued for this booking.",
     )
 
 
@@ -397,22 +421,6 @@ async def invoice_booking(
 
 def _payment_on(payment: PaymentOut, invoice_id: int) -> int:
     return sum(a.amount_pence for a in payment.allocations if a.invoice_id == invoice_id)
-
-
-async def _credit_notes(
-    db: AsyncSession, settings: Settings, identity: Identity, doc: InvoiceOut
-) -> list[InvoiceSummary]:
-    if not doc.credit_note_ids:
-        return []
-    wanted = set(doc.credit_note_ids)
-    page = await invoices.list_invoices(
-        db, settings, identity, kind=DocumentKind.CREDIT_NOTE.value, organisation_id=doc.organisation_id, per_page=200
-    )
-    found = {s.id: s for s in page.items if s.id in wanted}
-    on = invoices.today(settings)
-    for missing in sorted(wanted - set(found)):  # only when an organisation has 200+ credit notes
-        found[missing] = invoices.summary_out(await invoices.get_invoice(db, identity, missing), on)
-    return [found[i] for i in sorted(found)]
 
 
 async def _invoice_page(
@@ -448,7 +456,7 @@ async def _invoice_page(
         "amount": pounds_input(doc.outstanding_pence) if payable else "",
         "received_on": today.isoformat(),
         "credit_scope": "whole",
-        "refund_payment_id": str(refundable[0][0].id) if refundable else "",
+        "refund_payment": str(refundable[0][0].id) if refundable else "",
         "refund_amount": pounds_input(refundable[0][1]) if refundable else "",
     }
     return render(
@@ -460,7 +468,7 @@ async def _invoice_page(
         heading=document_title(doc),
         is_invoice=is_invoice,
         vat_lines=vat_summary(doc),
-        credit_notes=await _credit_notes(db, settings, identity, doc) if is_invoice else [],
+        credit_notes=doc.credit_notes if is_invoice else [],
         payment_rows=payment_rows,
         refund_options=[
             (
@@ -479,10 +487,14 @@ async def _invoice_page(
         today=today.isoformat(),
         can_issue=staff and doc.status == InvoiceStatus.DRAFT.value,
         can_pay=staff and payable,
-        can_credit=staff and is_invoice and doc.status in CREDITABLE and any(v > 0 for v in left_to_credit.values()),
+        can_credit=staff
+        and is_invoice
+        and doc.status in CREDITABLE
+        and any(v > 0 for v in left_to_credit.values()),
         can_refund=staff and bool(refundable),
         show_pay_online=payable and settings.stripe_enabled and identity.role in (*STAFF, Role.TENANT),
-        show_bank_transfer=payable and not settings.stripe_enabled,
+        # Staff have the instructions on the document below; the payer needs them first.
+        show_bank_transfer=payable and not settings.stripe_enabled and not staff,
         paid_online=paid_online,
         staff=staff,
         method_choices=METHOD_CHOICES,
@@ -515,7 +527,10 @@ async def invoice_detail(
         return Response(
             content=invoice_pdf(doc),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{_pdf_name(doc)}"', "Cache-Control": "private"},
+            headers={
+                "Content-Disposition": f'inline; filename="{_pdf_name(doc)}"',
+                "Cache-Control": "private",
+            },
         )
     # Stripe sends the payer back here with ?redirect_status=succeeded; the webhook records it.
     return await _invoice_page(
@@ -525,7 +540,11 @@ async def invoice_detail(
 
 @get("/invoices/{invoice_id:int}/print", opt=READERS, include_in_schema=False)
 async def invoice_print(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template:
     invoice = await invoices.get_invoice(db, identity, invoice_id)
     _unissued_hidden(identity, invoice.number_text)
@@ -544,7 +563,11 @@ async def invoice_print(
 
 @post("/invoices/{invoice_id:int}/issue", opt=WRITERS, include_in_schema=False)
 async def invoice_issue(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     try:
         invoice = await invoices.issue_invoice(db, settings, identity, invoice_id)
@@ -552,7 +575,14 @@ async def invoice_issue(
         await db.rollback()
         errors, summary = renamed(exc, {"status": "issue"}, default="issue")
         return await _invoice_page(
-            request, db, settings, identity, invoice_id, status_code=exc.status_code, errors=errors, summary=summary
+            request,
+            db,
+            settings,
+            identity,
+            invoice_id,
+            status_code=exc.status_code,
+            errors=errors,
+            summary=summary,
         )
     return redirect(
         request,
@@ -563,7 +593,11 @@ async def invoice_issue(
 
 @post("/invoices/{invoice_id:int}/void", opt=WRITERS, include_in_schema=False)
 async def invoice_void(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     form = await read_form(request)
     try:
@@ -572,7 +606,9 @@ async def invoice_void(
         await invoices.void_draft(db, identity, invoice_id, form["void_reason"][:1000])
     except DomainError as exc:
         await db.rollback()
-        errors, summary = renamed(exc, {"status": "void_reason", "reason": "void_reason"}, default="void_reason")
+        errors, summary = renamed(
+            exc, {"status": "void_reason", "reason": "void_reason"}, default="void_reason"
+        )
         return await _invoice_page(
             request,
             db,
@@ -586,7 +622,9 @@ async def invoice_void(
             open_panel="void",
         )
     return redirect(
-        request, f"/invoices/{invoice_id}", flash="The draft was voided. Its charges are open to invoice again."
+        request,
+        f"/invoices/{invoice_id}",
+        flash="The draft was voided. Its charges are open to invoice again.",
     )
 
 
@@ -603,7 +641,11 @@ PAYMENT_FIELDS = {
 
 @post("/invoices/{invoice_id:int}/payments", opt=WRITERS, include_in_schema=False)
 async def invoice_payment(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     form = await read_form(request)
     invoice = await invoices.get_invoice(db, identity, invoice_id)
@@ -667,7 +709,11 @@ async def invoice_payment(
 
 @post("/invoices/{invoice_id:int}/credit-notes", opt=WRITERS, include_in_schema=False)
 async def invoice_credit(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     form = await read_form(request)
     invoice = await invoices.get_invoice(db, identity, invoice_id)
@@ -690,7 +736,9 @@ async def invoice_credit(
             problems.check(InvalidInput("Enter an amount for at least one line.", field="credit_lines"))
     elif form.get("credit_scope") != "whole":
         problems.check(InvalidInput("Choose the whole invoice or some lines.", field="credit_scope"))
-    line_names = {f"lines[{i}].net_pence": f"line-{positions[item['line_id']]}" for i, item in enumerate(lines or [])}
+    line_names = {
+        f"lines[{i}].net_pence": f"line-{positions[item['line_id']]}" for i, item in enumerate(lines or [])
+    }
     try:
         problems.raise_any()
         data = convert_input({"reason": form["credit_reason"], "lines": lines}, CreditNoteCreate)
@@ -721,15 +769,19 @@ async def invoice_credit(
 
 @post("/invoices/{invoice_id:int}/refunds", opt=WRITERS, include_in_schema=False)
 async def invoice_refund(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     form = await read_form(request)
     invoice = await invoices.get_invoice(db, identity, invoice_id)
     problems = Problems()
     amount = None
-    payment_id = parse_id(form.get("refund_payment_id"))
+    payment_id = parse_id(form.get("refund_payment"))
     if payment_id is None:
-        problems.check(InvalidInput("Choose the payment to refund.", field="refund_payment_id"))
+        problems.check(InvalidInput("Choose the payment to refund.", field="refund_payment"))
     try:
         amount = parse_pence(form.get("refund_amount"), "refund_amount")
     except DomainError as exc:
@@ -742,7 +794,7 @@ async def invoice_refund(
         # Only a payment that paid this invoice is offered (the service checks the same).
         paid_here = await payments.list_payments(db, identity, invoice_id=invoice.id, per_page=200)
         if payment_id not in {p.id for p in paid_here.items}:
-            raise InvalidInput("Choose one of the payments listed.", field="refund_payment_id")
+            raise InvalidInput("Choose one of the payments listed.", field="refund_payment")
         data = convert_input(
             {"amount_pence": amount, "reason": form["refund_reason"], "invoice_id": invoice.id}, RefundCreate
         )
@@ -754,8 +806,8 @@ async def invoice_refund(
         names = {
             "amount_pence": "refund_amount",
             "reason": "refund_reason",
-            "payment_id": "refund_payment_id",
-            "invoice_id": "refund_payment_id",
+            "payment_id": "refund_payment",
+            "invoice_id": "refund_payment",
         }
         errors, summary = renamed(exc, names, default="refund_amount")
         return await _invoice_page(
@@ -783,7 +835,11 @@ async def invoice_refund(
 
 @get("/invoices/{invoice_id:int}/pay", opt=PAYERS, include_in_schema=False)
 async def invoice_pay(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    invoice_id: FromPath[int],
 ) -> Template | Redirect:
     invoice = await invoices.get_invoice(db, identity, invoice_id)
     _unissued_hidden(identity, invoice.number_text)
@@ -794,7 +850,9 @@ async def invoice_pay(
     except DomainError as exc:
         await db.rollback()
         reason = exc.errors[0].reason if exc.errors else exc.detail
-        return redirect(request, f"/invoices/{invoice_id}", flash=f"Online payment is not available: {reason}.")
+        return redirect(
+            request, f"/invoices/{invoice_id}", flash=f"Online payment is not available: {reason}."
+        )
     return render(
         request,
         "billing/pay.html",
@@ -810,10 +868,10 @@ async def invoice_pay(
 # --- 7. charges ---------------------------------------------------------------------------------
 
 CHARGE_FIELDS = {
-    "organisation_id": "organisation_id",
+    "organisation_id": "organisation",
     "description": "description",
     "net_pence": "amount",
-    "vat_rate_bp": "vat_rate_bp",
+    "vat_rate_bp": "vat_rate",
     "supply_date": "supply_date",
     "stream": "stream",
 }
@@ -851,8 +909,8 @@ async def _charges_page(
         per_page=PER_PAGE,
     )
     defaults = {
-        "organisation_id": str(org_id or ""),
-        "vat_rate_bp": "0",
+        "organisation": str(org_id or ""),
+        "vat_rate": "0",
         "stream": IncomeStream.OTHER.value,
         "supply_date": invoices.today(settings).isoformat(),
     }
@@ -901,17 +959,17 @@ async def charge_create(
     form = await read_form(request)
     problems = Problems()
     data: dict[str, Any] = {
-        "organisation_id": parse_id(form.get("organisation_id")) or 0,
+        "organisation_id": parse_id(form.get("organisation")) or 0,
         "description": form.get("description", "")[:400],
         "stream": form.get("stream", ""),
-        "vat_rate_bp": form.get("vat_rate_bp", ""),
+        "vat_rate_bp": form.get("vat_rate", ""),
     }
     if not data["organisation_id"]:
-        problems.check(InvalidInput("Choose the organisation to charge.", field="organisation_id"))
+        problems.check(InvalidInput("Choose the organisation to charge.", field="organisation"))
     if not data["description"]:
         problems.check(InvalidInput("Say what the charge is for.", field="description"))
     if data["vat_rate_bp"] not in dict(VAT_CHOICES):
-        problems.check(InvalidInput("Choose a VAT rate.", field="vat_rate_bp"))
+        problems.check(InvalidInput("Choose a VAT rate.", field="vat_rate"))
     if data["stream"] not in dict(STREAM_CHOICES):
         problems.check(InvalidInput("Choose the kind of income.", field="stream"))
     try:
@@ -934,7 +992,7 @@ async def charge_create(
             db,
             settings,
             identity,
-            organisation_id=form.get("organisation_id", ""),
+            organisation_id=form.get("organisation", ""),
             values=form,
             errors=errors,
             summary=summary,
@@ -1016,6 +1074,8 @@ async def statement_page(
         except DomainError as exc:
             problems.check(exc)
     status_code = 200
+    errors: dict[str, str] = {}
+    summary: str | None = None
     try:
         problems.raise_any()
         result = await debt.statement(
@@ -1027,15 +1087,17 @@ async def statement_page(
         errors, summary = form_errors(exc)
         status_code = exc.status_code
         result = await debt.statement(db, settings, identity, organisation_id)
-    else:
-        errors, summary = {}, None
     return render(
         request,
         "billing/statement.html",
         status_code=status_code,
         title=f"Statement for {result.organisation}",
         statement=result,
-        values={"from": from_text[:40], "to": to_text[:40]},
+        # The period shown, or what was typed when it could not be read.
+        values={
+            "from": from_text[:40] if "from" in errors else result.from_date.isoformat(),
+            "to": to_text[:40] if "to" in errors else result.to_date.isoformat(),
+        },
         errors=errors,
         error_summary=summary,
         **_helpers(),

@@ -23,6 +23,13 @@ from hub.errors import InvalidInput, NotFound
 from hub.models import Organisation, Role
 
 OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
+METHOD_LABELS = {
+    "bacs": "Bank transfer",
+    "cash": "Cash",
+    "cheque": "Cheque",
+    "card": "Card at the desk",
+    "stripe": "Card online (Stripe)",
+}
 
 
 def _row(organisation_id: int, name: str) -> AgedDebtRow:
@@ -175,6 +182,7 @@ async def statement(
         )
     for payment in money:
         refund = payment.amount_pence < 0
+        method = METHOD_LABELS.get(payment.method, payment.method)
         events.append(
             (
                 payment.received_on,
@@ -182,8 +190,8 @@ async def statement(
                 StatementEntry(
                     date=payment.received_on,
                     kind="refund" if refund else "payment",
-                    reference=payment.reference or f"{payment.method.upper()} {payment.id}",
-                    description=(payment.note or payment.method.upper())[:200],
+                    reference=payment.reference or f"{method} {payment.id}",
+                    description=(payment.note or method)[:200],
                     debit_pence=-payment.amount_pence if refund else 0,
                     credit_pence=0 if refund else payment.amount_pence,
                     balance_pence=0,

@@ -45,6 +45,7 @@ from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.models import Organisation, Role
 from hub.money import format_pence, vat_pence
 from hub.services import audit
+from hub.text import search_term
 
 
 def today(settings: Settings) -> date:
@@ -150,6 +151,7 @@ async def invoice_out(db: AsyncSession, invoice: Invoice, settings: Settings) ->
             for line in invoice.lines
         ],
         credit_note_ids=[note.id for note in credit_notes],
+        credit_notes=[summary_out(note, today(settings)) for note in credit_notes],
     )
 
 
@@ -365,8 +367,9 @@ async def get_invoice(db: AsyncSession, viewer: Identity, invoice_id: int, *, lo
         invoice = await db.scalar(query)
     if invoice is None:
         raise NotFound("That invoice was not found.")
+    # A tenant sees issued documents only: a draft (or a voided one) was never sent to them.
     if viewer.role == Role.TENANT and (
-        invoice.organisation_id != viewer.organisation_id or invoice.status == InvoiceStatus.DRAFT.value
+        invoice.organisation_id != viewer.organisation_id or invoice.number is None
     ):
         raise NotFound("That invoice was not found.")
     if viewer.role not in STAFF and viewer.role not in (Role.TRUSTEE, Role.TENANT):
@@ -594,7 +597,7 @@ async def list_invoices(
     conditions: list[Any] = []
     if viewer.role == Role.TENANT:
         conditions.append(Invoice.organisation_id == viewer.organisation_id)
-        conditions.append(Invoice.status != InvoiceStatus.DRAFT.value)
+        conditions.append(Invoice.number.is_not(None))
     if organisation_id is not None:
         conditions.append(Invoice.organisation_id == organisation_id)
     if status:
@@ -607,10 +610,13 @@ async def list_invoices(
             Invoice.status.in_([InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value]),
             Invoice.due_date < on,
         ]
+    search = search_term(search)[:100].lower()
     if search:
-        like = f"%{search.lower()}%"
         conditions.append(
-            or_(func.lower(Invoice.number_text).like(like), func.lower(Invoice.customer_name).like(like))
+            or_(
+                func.lower(Invoice.number_text).contains(search, autoescape=True),
+                func.lower(Invoice.customer_name).contains(search, autoescape=True),
+            )
         )
     total = await db.scalar(select(func.count()).select_from(Invoice).where(*conditions)) or 0
     rows = await db.scalars(
