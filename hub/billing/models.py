@@ -131,6 +131,9 @@ class Invoice(Base):
         _one_of("status", InvoiceStatus),
         UniqueConstraint("series_prefix", "number", name="uq_invoices_series_number"),
         Index("ix_invoices_organisation_status", "organisation_id", "status"),
+        # The overdue list and aged debt look for open invoices; lists page newest first.
+        Index("ix_invoices_kind_status_due", "kind", "status", "due_date"),
+        Index("ix_invoices_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -159,7 +162,7 @@ class Invoice(Base):
     # Kept in step with allocations and credit notes (the ledger check proves they agree).
     paid_pence: Mapped[int] = mapped_column(Pence, default=0)
     credited_pence: Mapped[int] = mapped_column(Pence, default=0)
-    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -213,7 +216,7 @@ class Payment(Base):
     received_on: Mapped[date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
-    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from hub.auth import STAFF, Identity
 from hub.billing.models import (
@@ -621,6 +622,7 @@ async def list_invoices(
     total = await db.scalar(select(func.count()).select_from(Invoice).where(*conditions)) or 0
     rows = await db.scalars(
         select(Invoice)
+        .options(raiseload(Invoice.lines))  # a list never shows lines: do not load them
         .where(*conditions)
         .order_by(Invoice.created_at.desc(), Invoice.id.desc())
         .offset((page - 1) * per_page)
