@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import accessibility_violations, screenshot, sign_in
 
@@ -86,7 +87,8 @@ def test_tenant_makes_copies_and_replaces_a_calendar_address(page: Any, live_ser
     assert webcal == first.replace("http://", "webcal://", 1)
 
     organisation.get_by_role("button", name="Copy the address").click()
-    assert "Copied" in organisation.get_by_role("status").inner_text()
+    # The clipboard answers asynchronously: wait for the status rather than read it at once.
+    expect(organisation.get_by_role("status")).to_contain_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == first
     assert accessibility_violations(page) == []
     screenshot(page, "my-calendars")
