@@ -41,16 +41,12 @@ import asyncio
 import itertools
 import json
 import os
-import platform
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +56,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from common import Server, Stat, environment  # noqa: E402
 
 from hub.config import Settings, load_settings  # noqa: E402
 
@@ -580,12 +577,6 @@ def make_database(settings: Settings, history: int) -> Seeded:
 # --- serving ---------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def serve(database_url: str, port: int) -> None:
     """The server half (run in its own process, so client and server do not share a GIL)."""
     import uvicorn
@@ -601,67 +592,7 @@ def serve(database_url: str, port: int) -> None:
     )
 
 
-class Server:
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log.open("w")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", database_url, "--port", str(self.port)],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-        )
-
-    def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {self.log.name}")
-            time.sleep(0.2)
-
-    def __exit__(self, *_: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 # --- measuring -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Stat:
-    name: str
-    samples_ms: list[float] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.samples_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "n": len(self.samples_ms),
-            "median_ms": round(self.median, 2),
-            "p95_ms": round(self.p95, 2),
-            "mean_ms": round(statistics.fmean(self.samples_ms), 2),
-            "note": self.note,
-        }
 
 
 class Failed(RuntimeError):
@@ -843,7 +774,10 @@ def run_backend(
                 f"{seeded.ledger_entries:,} ledger entries); checking and measuring ...",
                 flush=True,
             )
-            with tempfile.TemporaryDirectory() as logs, Server(url, Path(logs) / "server.log") as server:
+            with (
+                tempfile.TemporaryDirectory() as logs,
+                Server(__file__, url, Path(logs) / "server.log") as server,
+            ):
                 try:
                     stats, check = measure(server.base, seeded, counts)
                 except Failed as exc:
@@ -943,29 +877,6 @@ def report(results: dict[str, Any], sizes: list[int]) -> None:
         f"{per_doc[1]:.1f} µs at {documents[1]:,} (flat if the check is linear in the history)"
     )
     results["ratios"] = ratios
-
-
-def environment() -> dict[str, Any]:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
-            ).stdout.strip()
-        )
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
-    return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit + ("+uncommitted changes" if dirty else ""),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        # Other work on the machine skews the figures: compare runs only at a similar load.
-        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def main() -> None:

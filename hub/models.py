@@ -52,7 +52,7 @@ def _enum_column(length: int = 32) -> Any:
     return String(length)
 
 
-def _one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+def one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
 
@@ -88,8 +88,8 @@ class Organisation(Base):
 
     __table_args__ = (
         Index("ix_organisations_active_name_key", "active", "name_key"),
-        _one_of("kind", OrganisationKind),
-        _one_of("default_rate_band", RateBand),
+        one_of("kind", OrganisationKind),
+        one_of("default_rate_band", RateBand),
     )
 
 
@@ -128,7 +128,7 @@ class User(Base):
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
-    __table_args__ = (_one_of("role", Role),)
+    __table_args__ = (one_of("role", Role),)
 
 
 class UserSession(Base):

@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base, BigIntPK, UTCDateTime, utcnow
+from hub.models import one_of
 
 Pence = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -72,18 +72,13 @@ class LedgerAccount(enum.StrEnum):
     CASH = "cash"  # cash taken at the desk or the till
 
 
-def _one_of(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
-    allowed = ", ".join(f"'{v.value}'" for v in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
-
-
 class Charge(Base):
     """Something billable, posted by a module (a booking's hire, a fee, rent) or by hand."""
 
     __tablename__ = "charges"
     __table_args__ = (
-        _one_of("stream", IncomeStream),
-        _one_of("status", ChargeStatus),
+        one_of("stream", IncomeStream),
+        one_of("status", ChargeStatus),
         Index("ix_charges_organisation_status", "organisation_id", "status"),
         Index("ix_charges_source_key", "source_key"),
     )
@@ -127,8 +122,8 @@ class Invoice(Base):
 
     __tablename__ = "invoices"
     __table_args__ = (
-        _one_of("kind", DocumentKind),
-        _one_of("status", InvoiceStatus),
+        one_of("kind", DocumentKind),
+        one_of("status", InvoiceStatus),
         UniqueConstraint("series_prefix", "number", name="uq_invoices_series_number"),
         Index("ix_invoices_organisation_status", "organisation_id", "status"),
         # The overdue list and aged debt look for open invoices; lists page newest first.
@@ -207,7 +202,7 @@ class Payment(Base):
     """Money received (positive) or paid back (negative, a refund of ``refund_of_id``)."""
 
     __tablename__ = "payments"
-    __table_args__ = (_one_of("method", PaymentMethod), Index("ix_payments_organisation", "organisation_id"))
+    __table_args__ = (one_of("method", PaymentMethod), Index("ix_payments_organisation", "organisation_id"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -269,7 +264,7 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        _one_of("account", LedgerAccount),
+        one_of("account", LedgerAccount),
         Index("ix_ledger_entries_journal", "journal"),
         Index("ix_ledger_entries_date", "entry_date"),
         Index("ix_ledger_entries_organisation", "organisation_id"),

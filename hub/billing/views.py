@@ -561,6 +561,37 @@ async def invoice_print(
     )
 
 
+async def _refused(
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    settings: Settings,
+    identity: Identity,
+    invoice_id: int,
+    exc: DomainError,
+    names: dict[str, str],
+    *,
+    default: str,
+    form: dict[str, str] | None,
+    panel: str,
+) -> Template:
+    """An action on the invoice page was refused: nothing was written (roll back whatever the
+    service began); show the page again with the reasons beside the fields and what was typed."""
+    await db.rollback()
+    errors, summary = renamed(exc, names, default=default)
+    return await _invoice_page(
+        request,
+        db,
+        settings,
+        identity,
+        invoice_id,
+        status_code=exc.status_code,
+        values=form,
+        errors=errors,
+        summary=summary,
+        open_panel=panel,
+    )
+
+
 @post("/invoices/{invoice_id:int}/issue", opt=WRITERS, include_in_schema=False)
 async def invoice_issue(
     request: Request[Any, Any, Any],
@@ -572,17 +603,17 @@ async def invoice_issue(
     try:
         invoice = await invoices.issue_invoice(db, settings, identity, invoice_id)
     except DomainError as exc:
-        await db.rollback()
-        errors, summary = renamed(exc, {"status": "issue"}, default="issue")
-        return await _invoice_page(
+        return await _refused(
             request,
             db,
             settings,
             identity,
             invoice_id,
-            status_code=exc.status_code,
-            errors=errors,
-            summary=summary,
+            exc,
+            {"status": "issue"},
+            default="issue",
+            form=None,
+            panel="",
         )
     return redirect(
         request,
@@ -605,21 +636,17 @@ async def invoice_void(
             raise InvalidInput("Say why the draft is voided, for the record.", field="void_reason")
         await invoices.void_draft(db, identity, invoice_id, form["void_reason"][:1000])
     except DomainError as exc:
-        await db.rollback()
-        errors, summary = renamed(
-            exc, {"status": "void_reason", "reason": "void_reason"}, default="void_reason"
-        )
-        return await _invoice_page(
+        return await _refused(
             request,
             db,
             settings,
             identity,
             invoice_id,
-            status_code=exc.status_code,
-            values=form,
-            errors=errors,
-            summary=summary,
-            open_panel="void",
+            exc,
+            {"status": "void_reason", "reason": "void_reason"},
+            default="void_reason",
+            form=form,
+            panel="void",
         )
     return redirect(
         request,
@@ -682,19 +709,17 @@ async def invoice_payment(
         )
         await payments.record_payment(db, settings, identity, data)
     except DomainError as exc:
-        await db.rollback()
-        errors, summary = renamed(exc, PAYMENT_FIELDS, default="amount")
-        return await _invoice_page(
+        return await _refused(
             request,
             db,
             settings,
             identity,
             invoice_id,
-            status_code=exc.status_code,
-            values=form,
-            errors=errors,
-            summary=summary,
-            open_panel="payment",
+            exc,
+            PAYMENT_FIELDS,
+            default="amount",
+            form=form,
+            panel="payment",
         )
     invoice = await invoices.get_invoice(db, identity, invoice_id)
     flash = f"Payment of {format_pence(amount)} recorded against {number}."
@@ -744,20 +769,19 @@ async def invoice_credit(
         data = convert_input({"reason": form["credit_reason"], "lines": lines}, CreditNoteCreate)
         note = await invoices.create_credit_note(db, settings, identity, invoice_id, data)
     except DomainError as exc:
-        await db.rollback()
         names = {**line_names, "reason": "credit_reason", "lines": "credit_lines", "status": "credit_lines"}
-        errors, summary = renamed(exc, {**names, "lines*": "credit_lines"}, default="credit_lines")
-        return await _invoice_page(
+        names["lines*"] = "credit_lines"
+        return await _refused(
             request,
             db,
             settings,
             identity,
             invoice_id,
-            status_code=exc.status_code,
-            values=form,
-            errors=errors,
-            summary=summary,
-            open_panel="credit",
+            exc,
+            names,
+            default="credit_lines",
+            form=form,
+            panel="credit",
         )
     return redirect(
         request,
@@ -802,25 +826,23 @@ async def invoice_refund(
             db, settings, identity, payment_id, data, stripe_refund=stripe_pay.stripe_refunder(settings)
         )
     except DomainError as exc:
-        await db.rollback()
         names = {
             "amount_pence": "refund_amount",
             "reason": "refund_reason",
             "payment_id": "refund_payment",
             "invoice_id": "refund_payment",
         }
-        errors, summary = renamed(exc, names, default="refund_amount")
-        return await _invoice_page(
+        return await _refused(
             request,
             db,
             settings,
             identity,
             invoice_id,
-            status_code=exc.status_code,
-            values=form,
-            errors=errors,
-            summary=summary,
-            open_panel="refund",
+            exc,
+            names,
+            default="refund_amount",
+            form=form,
+            panel="refund",
         )
     return redirect(
         request,
