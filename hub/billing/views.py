@@ -8,7 +8,7 @@ before any service sees it; everything else is checked by the services.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
@@ -283,6 +283,63 @@ async def invoice_list(
         kinds=KIND_CHOICES,
         can_edit=staff,
         show_organisation_filter=not tenant,
+        **_helpers(),
+    )
+
+
+# --- the monthly billing run ------------------------------------------------------------------------
+
+
+def _last_month(settings: Settings) -> str:
+    first = invoices.today(settings).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+@get("/invoices/billing-run", opt=WRITERS, include_in_schema=False)
+async def billing_run_page(request: Request[Any, Any, Any], settings: SettingsDep) -> Template:
+    return render(
+        request,
+        "billing/run.html",
+        title="Monthly billing run",
+        values={"month": _last_month(settings)},
+        result=None,
+        **_helpers(),
+    )
+
+
+@post("/invoices/billing-run", opt=WRITERS, include_in_schema=False)
+async def billing_run_submit(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
+) -> Template:
+    """The same run as ``hubkeeper billing run``: every organisation's open charges supplied up to
+    the end of the month, one invoice each; running it again invoices nothing twice."""
+    form = await read_form(request)
+    month = form.get("month", "").strip()
+    try:
+        if not month:
+            raise InvalidInput("Choose the month to invoice.", field="month")
+        result = await invoices.billing_run(db, settings, identity, month, issue=form.get("draft") != "yes")
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = form_errors(exc)
+        return render(
+            request,
+            "billing/run.html",
+            status_code=exc.status_code,
+            title="Monthly billing run",
+            values=form,
+            errors={"month": errors.get("month", exc.detail)},
+            error_summary=summary,
+            result=None,
+            **_helpers(),
+        )
+    return render(
+        request,
+        "billing/run.html",
+        title="Monthly billing run",
+        values=form,
+        result=result,
+        total_pence=sum(i.gross_pence for i in result.invoices),
         **_helpers(),
     )
 
@@ -1127,6 +1184,8 @@ async def statement_page(
 
 
 ROUTES: list[ControllerRouterHandler] = [
+    billing_run_page,
+    billing_run_submit,
     invoice_list,
     invoice_new,
     invoice_create,

@@ -695,3 +695,50 @@ def test_pay_now_page_mounts_stripe_for_what_is_owed(hub: Hub, monkeypatch: pyte
 
     back = text_of(hub.client.get(f"/invoices/{invoice_id}", params={"redirect_status": "succeeded"}).text)
     assert "Thank you: your card payment was accepted." in back
+
+
+def test_the_monthly_billing_run_page_invoices_once_and_says_so(hub: Hub) -> None:
+    youth = hub.make_org("Coastal Youth Trust")
+    art = hub.make_org("Harbour Art Group")
+    make_charge(hub, youth, 2_400, "Youth club", supply_date=date(2026, 10, 6))
+    make_charge(hub, youth, 1_200, "Youth club", supply_date=date(2026, 10, 13))
+    make_charge(hub, art, 900, "Art studio", supply_date=date(2026, 10, 20))
+    make_charge(hub, art, 500, "Art studio", supply_date=date(2026, 11, 3))  # next month's: stays open
+    hub.login_as(Role.RECEPTIONIST)
+    page = hub.client.get("/invoices/billing-run")
+    assert page.status_code == 200
+    last_month = (local_today(hub).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert f'value="{last_month}"' in page.text
+    response = post(hub, "/invoices/billing-run", {"month": "2026-10"}, page="/invoices/billing-run")
+    assert response.status_code == 200, response.text
+    words = text_of(response.text)
+    assert "2 invoices for charges to the end of 2026-10, £45.00 in all" in words
+    assert "INV-000001 Coastal Youth Trust £36.00" in words
+    assert "INV-000002 Harbour Art Group £9.00" in words
+    again = post(hub, "/invoices/billing-run", {"month": "2026-10"}, page="/invoices/billing-run")
+    assert (
+        "Nothing to invoice: every charge supplied by the end of 2026-10 is already on an invoice."
+        in text_of(again.text)
+    )
+    assert count(hub, Invoice) == 2
+
+
+def test_the_billing_run_page_refuses_a_bad_month_beside_the_field(hub: Hub) -> None:
+    hub.login_as(Role.RECEPTIONIST)
+    for month, reason in (
+        ("", "Choose the month to invoice."),
+        ("2026-13", "expected a month such as 2026-11"),
+    ):
+        response = post(hub, "/invoices/billing-run", {"month": month}, page="/invoices/billing-run")
+        assert response.status_code == 422
+        assert 'id="month-error"' in response.text
+        assert reason in text_of(response.text)
+    assert count(hub, Invoice) == 0
+
+
+def test_only_staff_run_the_billing(hub: Hub) -> None:
+    org = hub.make_org("Tenant Group")
+    hub.login_as(Role.TENANT, organisation_id=org)
+    assert hub.client.get("/invoices/billing-run").status_code == 403
+    hub.login_as(Role.TRUSTEE)
+    assert hub.client.get("/invoices/billing-run").status_code == 403
