@@ -57,6 +57,7 @@ class ChargeOut(Struct):
     invoice_id: int | None
     created_at: datetime
     cancel_reason: str
+    invoice_number: str | None = None
 
 
 class ChargePage(Struct):

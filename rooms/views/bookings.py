@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub import billing
 from hub.auth import STAFF, Identity, roles
 from hub.config import Settings
 from hub.db import utcnow
@@ -292,9 +293,16 @@ async def _detail_page(
     ).items
     now = utcnow()
     live = booking.status != BookingStatus.CANCELLED.value
+    # What the booking has been charged, and on which invoice: staff only (it is the hub's books).
+    booking_charges = (
+        await billing.charges_for_source(db, identity, "booking", str(booking.id))
+        if identity.role in STAFF
+        else []
+    )
     return render(
         request,
         "rooms/booking.html",
+        booking_charges=booking_charges,
         status_code=status_code,
         title=shown.title,
         b=shown,

@@ -230,12 +230,23 @@ def test_receptionist_invoices_a_booking_from_the_desk(page: Any, live_server: s
     gross = row.locator("td.num").nth(2).inner_text()
     row.get_by_role("link", name="booking").click()
     page.wait_for_load_state()
+    booking_url = page.url
+    charges = page.locator("#invoice table")
+    assert "Waiting to be invoiced" in charges.inner_text()
+    assert gross in charges.inner_text()
     page.get_by_role("button", name="Invoice this booking").click()
     page.wait_for_load_state()
     flash = page.locator(".flash").inner_text()
     assert re.fullmatch(rf"Invoice INV-\d{{6}} for {re.escape(gross)} was issued for this booking\.", flash)
-    assert page.get_by_role("heading", level=1).inner_text().startswith("Invoice INV-")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading.startswith("Invoice INV-")
     _check(page, "money-invoice-from-booking")
+    # Back on the booking, the desk sees where its charge went, and nothing is left to invoice.
+    page.goto(booking_url)
+    number = heading.split()[1]
+    assert page.locator("#invoice table").get_by_role("link", name=number).is_visible()
+    assert page.get_by_role("button", name="Invoice this booking").count() == 0
+    _check(page, "desk-booking-invoiced")
 
 
 def test_receptionist_opens_the_billing_run(page: Any, live_server: str) -> None:

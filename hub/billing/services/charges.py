@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import STAFF, Identity
-from hub.billing.models import Charge, ChargeStatus, IncomeStream
+from hub.billing.models import Charge, ChargeStatus, IncomeStream, Invoice
 from hub.billing.schemas import ChargeCreate, ChargeOut, ChargePage
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, NotFound
@@ -39,7 +39,7 @@ class Posting:
     stream: IncomeStream
 
 
-def charge_out(charge: Charge, organisation: str = "") -> ChargeOut:
+def charge_out(charge: Charge, organisation: str = "", invoice_number: str | None = None) -> ChargeOut:
     return ChargeOut(
         id=charge.id,
         organisation_id=charge.organisation_id,
@@ -58,6 +58,7 @@ def charge_out(charge: Charge, organisation: str = "") -> ChargeOut:
         invoice_id=charge.invoice_id,
         created_at=charge.created_at,
         cancel_reason=charge.cancel_reason,
+        invoice_number=invoice_number,
     )
 
 
@@ -216,10 +217,14 @@ async def list_charges(
     *,
     organisation_id: int | None = None,
     status: str | None = None,
+    source: tuple[str, str] | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> ChargePage:
+    """Charges the viewer may see, newest supply first, each with its invoice's number."""
     conditions = []
+    if source is not None:
+        conditions += [Charge.source_type == source[0], Charge.source_id == source[1]]
     if viewer.role == Role.TENANT:
         conditions.append(Charge.organisation_id == viewer.organisation_id)
     if organisation_id is not None:
@@ -229,8 +234,9 @@ async def list_charges(
     total = await db.scalar(select(func.count()).select_from(Charge).where(*conditions)) or 0
     rows = (
         await db.execute(
-            select(Charge, Organisation.name)
+            select(Charge, Organisation.name, Invoice.number_text)
             .join(Organisation, Organisation.id == Charge.organisation_id)
+            .outerjoin(Invoice, Invoice.id == Charge.invoice_id)
             .where(*conditions)
             .order_by(Charge.supply_date.desc(), Charge.id.desc())
             .offset((page - 1) * per_page)
@@ -238,5 +244,17 @@ async def list_charges(
         )
     ).all()
     return ChargePage(
-        items=[charge_out(c, name) for c, name in rows], total=total, page=page, per_page=per_page
+        items=[charge_out(c, name, number) for c, name, number in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
     )
+
+
+async def charges_for_source(
+    db: AsyncSession, viewer: Identity, source_type: str, source_id: str
+) -> list[ChargeOut]:
+    """Everything one thing (a booking) has been charged, cancelled charges included: what the
+    desk shows beside the booking."""
+    page = await list_charges(db, viewer, source=(source_type, source_id), per_page=200)
+    return page.items
