@@ -3,12 +3,16 @@ record of the machine the figures came from."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,3 +114,40 @@ def environment() -> dict[str, Any]:
         # Other work on the machine skews the figures: compare runs only at a similar load.
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def sqlite_urls(prefix: str) -> Callable[[int], Iterator[str]]:
+    """A fresh SQLite file per history size, removed afterwards."""
+
+    def urls(size: int) -> Iterator[str]:
+        with tempfile.TemporaryDirectory(prefix=f"{prefix}-{size}-") as directory:
+            yield f"sqlite+aiosqlite:///{directory}/hub.sqlite3"
+
+    return urls
+
+
+def postgres_urls(server_url: str, prefix: str) -> Callable[[int], Iterator[str]]:
+    """A new database on that server per history size, dropped afterwards."""
+    import asyncpg
+
+    plain = server_url.replace("postgresql+asyncpg://", "postgresql://").replace(
+        "postgres://", "postgresql://"
+    )
+    base = plain.rpartition("/")[0]
+
+    async def execute(statement: str) -> None:
+        conn = await asyncpg.connect(f"{base}/postgres")
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    def urls(size: int) -> Iterator[str]:
+        name = f"{prefix}_{size}_{uuid.uuid4().hex[:8]}"
+        asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+        try:
+            yield f"postgresql+asyncpg://{base.removeprefix('postgresql://')}/{name}"
+        finally:
+            asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return urls

@@ -44,7 +44,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -56,7 +55,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from common import Server, Stat, environment  # noqa: E402
+from common import Server, Stat, environment, postgres_urls, sqlite_urls  # noqa: E402
 
 from hub.config import Settings, load_settings  # noqa: E402
 
@@ -800,37 +799,6 @@ def run_backend(
     return results
 
 
-def sqlite_urls(size: int) -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix=f"hub-bench-money-{size}-") as directory:
-        yield f"sqlite+aiosqlite:///{directory}/hub.sqlite3"
-
-
-def postgres_urls(server_url: str) -> Callable[[int], Iterator[str]]:
-    import asyncpg
-
-    plain = server_url.replace("postgresql+asyncpg://", "postgresql://").replace(
-        "postgres://", "postgresql://"
-    )
-    base = plain.rpartition("/")[0]
-
-    async def execute(statement: str) -> None:
-        conn = await asyncpg.connect(f"{base}/postgres")
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    def urls(size: int) -> Iterator[str]:
-        name = f"hub_bench_money_{size}_{uuid.uuid4().hex[:8]}"
-        asyncio.run(execute(f'CREATE DATABASE "{name}"'))
-        try:
-            yield f"postgresql+asyncpg://{base.removeprefix('postgresql://')}/{name}"
-        finally:
-            asyncio.run(execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return urls
-
-
 def report(results: dict[str, Any], sizes: list[int]) -> None:
     small, large = str(sizes[0]), str(sizes[-1])
     by_size = results["sizes"]
@@ -904,10 +872,10 @@ def main() -> None:
     counts = Counts.quick() if args.quick else Counts()
     backends: list[tuple[str, Callable[[int], Iterator[str]]]] = []
     if args.backend in ("sqlite", "all"):
-        backends.append(("sqlite", sqlite_urls))
+        backends.append(("sqlite", sqlite_urls("hub-bench-money")))
     if args.backend in ("postgresql", "all"):
         if args.postgres_url:
-            backends.append(("postgresql", postgres_urls(args.postgres_url)))
+            backends.append(("postgresql", postgres_urls(args.postgres_url, "hub_bench_money")))
         elif args.backend == "postgresql":
             parser.error("give --postgres-url or set HUB_BENCH_POSTGRES_URL")
         else:
