@@ -7,6 +7,7 @@ rather than left open.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.config import Settings
+from hub.db import writer
 from hub.errors import Forbidden, NotFound, ServiceUnavailable, Unauthenticated
 from hub.models import Role
 from hub.security import constant_time_equals
@@ -29,6 +31,8 @@ CSRF_COOKIE = "hub_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+logger = logging.getLogger("hub.auth")
 
 ALL_ROLES = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.RECEPTIONIST})
@@ -48,6 +52,8 @@ class Identity(msgspec.Struct, frozen=True):
     session_id: int | None = None
     token_id: int | None = None
     csrf_token: str | None = None
+    # A token's last-used time is due but this request only reads: it is recorded after the response.
+    token_touch_due: bool = False
 
     @property
     def label(self) -> str:
@@ -146,7 +152,8 @@ class IdentityMiddleware(ASGIMiddleware):
 
         state = scope["litestar_app"].state
         maker: async_sessionmaker[AsyncSession] = state.sessionmaker
-        # A request that changes things holds SQLite's write lock for each of its transactions.
+        # A request that changes things holds SQLite's write lock for each of its transactions. A
+        # read (GET, HEAD, OPTIONS) only ever reads: it neither waits for nor takes that lock.
         changes = scope.get("method", "GET") not in SAFE_METHODS
         async with maker(bind=state.write_engine) if changes else maker() as db:
             scope["state"]["db"] = db
@@ -157,7 +164,7 @@ class IdentityMiddleware(ASGIMiddleware):
                 if authorization.lower().startswith("bearer "):
                     # A wrong or revoked token is simply no identity: protected routes answer 401.
                     token = authorization[7:].strip()
-                    identity = await accounts.identity_from_api_token(db, self.settings, token)
+                    identity = await accounts.identity_from_api_token(db, self.settings, token, touch=changes)
                 else:
                     cookie = connection.cookies.get(SESSION_COOKIE)
                     if cookie:
@@ -169,3 +176,17 @@ class IdentityMiddleware(ASGIMiddleware):
             scope["user"] = identity
             scope["auth"] = identity.via if identity else None
             await next_app(scope, receive, send)
+        if identity is not None and identity.token_touch_due and identity.token_id is not None:
+            await _touch_token_after_response(state, identity.token_id)
+
+
+async def _touch_token_after_response(state: Any, token_id: int) -> None:
+    """A token's last-used time, for a read, once its response has gone: a short write that
+    gives up at once rather than wait for another writer (the next use records it)."""
+    from hub.services import accounts
+
+    try:
+        async with state.sessionmaker(bind=writer(state.write_engine, wait=False)) as db:
+            await accounts.touch_api_token(db, token_id)
+    except Exception:  # the response is sent; a missed touch only delays the time shown
+        logger.debug("token %s: last-used time not recorded this time", token_id, exc_info=True)

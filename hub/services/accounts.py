@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import msgspec
 from msgspec import UNSET
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
@@ -347,7 +348,17 @@ async def identity_from_session(db: AsyncSession, settings: Settings, secret: st
     return _identity(user, "session", session_id=session.id, csrf_token=session.csrf_token)
 
 
-async def identity_from_api_token(db: AsyncSession, settings: Settings, secret: str) -> Identity | None:
+async def identity_from_api_token(
+    db: AsyncSession, settings: Settings, secret: str, *, touch: bool = False
+) -> Identity | None:
+    """Who a bearer token belongs to.
+
+    The token's last-used time is kept at most once a minute. With ``touch`` (a request that
+    writes anyway, in its write session) it is set here. A read never writes, so that it neither
+    waits for nor takes SQLite's write lock: the identity says the time is due
+    (``token_touch_due``) and the caller records it with :func:`touch_api_token` once the
+    response has gone.
+    """
     now = utcnow()
     row = (
         await db.execute(
@@ -363,10 +374,26 @@ async def identity_from_api_token(db: AsyncSession, settings: Settings, secret: 
     if row is None:
         return None
     token, user = row
-    # Touch at most once a minute: a busy integration should not turn every read into a write.
-    if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=TOKEN_TOUCH_SECONDS):
+    due = token.last_used_at is None or now - token.last_used_at > timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    if due and touch:
         token.last_used_at = now
-    return _identity(user, "token", token_id=token.id)
+    identity = _identity(user, "token", token_id=token.id)
+    return msgspec.structs.replace(identity, token_touch_due=due and not touch)
+
+
+async def touch_api_token(db: AsyncSession, token_id: int) -> None:
+    """Record that a token was used, without waiting for anyone: on PostgreSQL a row someone
+    else has locked is left alone (the next use records it); SQLite's caller begins with
+    ``writer(engine, wait=False)``, which fails at once if another writer holds the lock."""
+    now = utcnow()
+    due = or_(
+        ApiToken.last_used_at.is_(None),
+        ApiToken.last_used_at < now - timedelta(seconds=TOKEN_TOUCH_SECONDS),
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(text("SET LOCAL lock_timeout = '100ms'"))
+    await db.execute(update(ApiToken).where(ApiToken.id == token_id, due).values(last_used_at=now))
+    await db.commit()
 
 
 # --- API tokens -------------------------------------------------------------------------------
