@@ -1,5 +1,6 @@
 """/feeds/*.ics — the building's schedule for calendar apps (public feeds, and private ones
-behind a secret token). Conditional requests answer 304 without building the feed."""
+behind a secret token). Conditional requests answer 304 without building the feed; a full answer
+comes from the bytes built once for the feed's current ETag."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, QueryParameter
 
 from hub.auth import PUBLIC, STAFF
-from hub.db import is_valid_id
+from hub.db import is_valid_id, utcnow
 from hub.deps import Db, SettingsDep
 from hub.errors import MalformedInput, NotFound
 from hub.models import Role, User
 from rooms.models import BookingCategory, Room
 from rooms.services import feed_tokens
-from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, build_feed, feed_version
+from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, feed_body, feed_version, uid_domain
 
 CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8"
 FEED_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
@@ -60,19 +61,26 @@ async def _serve(
     *,
     private: bool,
 ) -> Response[bytes]:
-    etag, modified = await feed_version(db, scope, window, settings)
+    now = utcnow()  # one instant for the version and the body: a hold expires for both or neither
+    hub_name, host = settings.hub_name, uid_domain(settings.hub_name)
+    version = await feed_version(db, scope, window, settings, hub_name=hub_name, host=host, now=now)
     headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(modified, usegmt=True),
+        "ETag": version.etag,
+        "Last-Modified": format_datetime(version.modified, usegmt=True),
         # Calendar apps poll; a few minutes' caching spares the hub, and a change shows within that.
         "Cache-Control": ("private" if private else "public") + ", max-age=300",
         "Content-Disposition": 'inline; filename="calendar.ics"',
     }
-    if _matches(request.headers.get("if-none-match"), etag):
+    if _matches(request.headers.get("if-none-match"), version.etag):
         return Response(content=b"", status_code=304, headers=headers, media_type=CALENDAR)
-    body = await build_feed(
-        db, settings, scope, window, hub_name=settings.hub_name, host=_uid_domain(settings)
-    )
+    body, sent = await feed_body(db, settings, scope, window, version, hub_name=hub_name, host=host, now=now)
+    if sent is None:
+        # Bookings changed while the body was built: send it, but promise nothing about it.
+        del headers["ETag"], headers["Last-Modified"]
+        headers["Cache-Control"] = "no-cache"
+    elif sent != version:
+        headers["ETag"] = sent.etag
+        headers["Last-Modified"] = format_datetime(sent.modified, usegmt=True)
     if request.method == HttpMethod.HEAD:
         headers["Content-Length"] = str(len(body))
         return Response(content=b"", headers=headers, media_type=CALENDAR)
@@ -85,12 +93,6 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
     return "*" in tags or etag in tags
-
-
-def _uid_domain(settings: Any) -> str:
-    """Stable UIDs whatever address the hub is reached by: calendar apps key events on them."""
-    slug = re.sub(r"[^a-z0-9]+", "-", settings.hub_name.lower()).strip("-") or "hub"
-    return f"{slug}.hubkeeper"
 
 
 def _public(settings: Any, name: str, **kwargs: Any) -> FeedScope:

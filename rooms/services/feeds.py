@@ -5,29 +5,30 @@ were skipped or cancelled, and RECURRENCE-ID overrides for occurrences that diff
 (moved, retitled, in another room). One-off bookings are plain VEVENTs; cancelled ones within the
 window are sent with STATUS:CANCELLED so calendars that hold them drop them.
 
-Text is written directly (escaped and folded here) rather than through icalendar's object model:
-a building feed holds thousands of events and is rebuilt whenever a booking changes. icalendar
-makes the VTIMEZONE, and the tests parse every feed back with it.
+Text is written directly (escaped and folded here), the VTIMEZONE included, rather than through
+icalendar's object model: a building feed holds thousands of events. A provisional hold past its
+expiry is gone from the moment it expires (decided in the query, at read time). Each body is built
+once per version (ETag) and served from those bytes until something it is made from changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-import icalendar
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
 
 from hub.config import Settings
 from hub.db import utcnow
-from rooms.models import LIVE_STATUSES, Booking, BookingCategory, BookingStatus, Room, Series, Visibility
+from rooms.models import Booking, BookingCategory, BookingStatus, Room, Series, Visibility
 from rooms.services.localtime import combine_local
 
 PRIVATE_TITLE = "Private booking"
@@ -116,16 +117,246 @@ def local_stamp(value: datetime, zone: ZoneInfo) -> str:
     return value.astimezone(zone).strftime("%Y%m%dT%H%M%S")
 
 
+# --- the time zone ----------------------------------------------------------------------------------
+#
+# Written by hand rather than by icalendar, in the form calendar servers write and every reader
+# understands: while the zone follows a fixed yearly rule, one STANDARD and one DAYLIGHT
+# observance with an open RRULE (so the VTIMEZONE is right for as long as any series recurs);
+# before that, or for a zone without a fixed rule, one observance per clock change with only a
+# DTSTART. Never RDATE: Mozilla's ical.js reads only the first value of an RDATE line and ignores
+# an observance's DTSTART once it has RDATEs.
+
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+# Far enough that zoneinfo is on its closing rule (from 2038) through a whole 28-year weekday cycle.
+RULE_CHECKED_UNTIL = 2066
+
+
+@dataclass(frozen=True)
+class Change:
+    """A clock change: the instant (UTC), the offsets either side, and what the clock is called after."""
+
+    at: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    daylight: bool
+
+
+def _state(zone: ZoneInfo, at: datetime) -> tuple[timedelta, str, bool]:
+    local = at.astimezone(zone)
+    return local.utcoffset() or timedelta(0), local.tzname() or "", bool(local.dst())
+
+
+@lru_cache(maxsize=4096)
+def _changes_in(tzid: str, year: int) -> tuple[Change, ...]:
+    """Every clock change of the zone in a UTC year: a scan a week at a time (no zone has changed
+    its clocks and back again within a week), then a binary search to the second."""
+    zone = ZoneInfo(tzid)
+    found: list[Change] = []
+    step = timedelta(days=7)
+    at = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    before = _state(zone, at - timedelta(seconds=1))
+    while at < end:
+        upto = min(at + step, end)
+        after = _state(zone, upto - timedelta(seconds=1))
+        if after != before:
+            low, high = at - timedelta(seconds=1), upto - timedelta(seconds=1)  # state differs at high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if _state(zone, middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            state = _state(zone, high)
+            found.append(Change(high, before[0], state[0], state[1], state[2]))
+            before = state
+            if state != after:  # two changes inside a week: look at the rest of the span again
+                at = high + timedelta(seconds=1)
+                continue
+        before = after
+        at = upto
+    return tuple(found)
+
+
+def _local_start(change: Change) -> datetime:
+    """The change as the observance's DTSTART: wall-clock time in the offset it changes from."""
+    return (change.at + change.offset_from).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class YearlyRule:
+    """A change made every year on the nth (or last, -1) weekday of a month at one wall-clock time."""
+
+    month: int
+    weekday: int
+    nth: int
+    wall: time
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    daylight: bool
+
+    def on(self, year: int) -> datetime:
+        """The instant (UTC) of this year's change."""
+        if self.nth > 0:
+            day = date(year, self.month, 1)
+            day += timedelta(days=(self.weekday - day.weekday()) % 7 + 7 * (self.nth - 1))
+        else:
+            following = date(year + self.month // 12, self.month % 12 + 1, 1)
+            day = following - timedelta(days=1)
+            day -= timedelta(days=(day.weekday() - self.weekday) % 7)
+        return (datetime.combine(day, self.wall) - self.offset_from).replace(tzinfo=UTC)
+
+    def rrule(self) -> str:
+        return f"RRULE:FREQ=YEARLY;BYMONTH={self.month};BYDAY={self.nth}{WEEKDAY_CODES[self.weekday]}"
+
+
+def _candidates(change: Change) -> list[YearlyRule]:
+    local = _local_start(change)
+    following = date(local.year + local.month // 12, local.month % 12 + 1, 1)
+    nths = [(local.day - 1) // 7 + 1]
+    if (following - local.date()).days <= 7:
+        nths.insert(0, -1)  # "last" is how such rules are usually made
+    return [
+        YearlyRule(
+            local.month,
+            local.weekday(),
+            nth,
+            local.time(),
+            change.offset_from,
+            change.offset_to,
+            change.name,
+            change.daylight,
+        )
+        for nth in nths
+    ]
+
+
+def _matches(rules: tuple[YearlyRule, ...], tzid: str, year: int) -> bool:
+    if year < FIRST_YEAR:
+        return False
+    changes = _changes_in(tzid, year)
+    expected = sorted((rule.on(year), rule.offset_from, rule.offset_to, rule.name) for rule in rules)
+    return expected == [(c.at, c.offset_from, c.offset_to, c.name) for c in changes]
+
+
 @lru_cache(maxsize=32)
+def _closing_rules(tzid: str) -> tuple[int, tuple[YearlyRule, ...]] | None:
+    """The fixed yearly rules the zone follows from some year on (checked through 2100, by when
+    zoneinfo applies the zone's closing rule), and that first year; None if it has none."""
+    last = _changes_in(tzid, RULE_CHECKED_UNTIL)
+    if not last:
+        return None
+    options: list[tuple[YearlyRule, ...]] = [()]
+    for change in last:
+        options = [(*chosen, rule) for chosen in options for rule in _candidates(change)]
+    best: tuple[int, tuple[YearlyRule, ...]] | None = None
+    for rules in options:
+        year = RULE_CHECKED_UNTIL
+        while _matches(rules, tzid, year - 1):
+            year -= 1
+        if year < RULE_CHECKED_UNTIL - 30 and (best is None or year < best[0]):
+            best = (year, rules)
+    return best
+
+
+def _observance(
+    kind: bool, start: datetime, offset_from: timedelta, offset_to: timedelta, name: str
+) -> list[str]:
+    component = "DAYLIGHT" if kind else "STANDARD"
+    return [
+        f"BEGIN:{component}",
+        f"DTSTART:{start.strftime('%Y%m%dT%H%M%S')}",
+        f"TZOFFSETFROM:{_offset(offset_from)}",
+        f"TZOFFSETTO:{_offset(offset_to)}",
+        f"TZNAME:{escape(name)}",
+        f"END:{component}",
+    ]
+
+
+def _offset(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
+
+
+@lru_cache(maxsize=64)
 def vtimezone(tzid: str, first_year: int, last_year: int) -> str:
-    component = icalendar.Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
-    )
-    text: str = component.to_ical().decode()
-    return text.strip()
+    """The VTIMEZONE for instants from ``first_year`` through ``last_year`` (and, where the zone
+    has a fixed yearly rule, for ever after)."""
+    first_year = min(max(first_year, FIRST_YEAR), LAST_YEAR)
+    last_year = min(max(last_year, first_year), LAST_YEAR)
+    closing = _closing_rules(tzid)
+    ruled_from = closing[0] if closing is not None else LAST_YEAR + 1
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{tzid}"]
+    listed_until = min(last_year, ruled_from - 1)
+    changes = [c for year in range(first_year, listed_until + 1) for c in _changes_in(tzid, year)]
+    if closing is not None and last_year >= ruled_from:
+        start_year = max(first_year, ruled_from)
+        for rule in closing[1]:
+            start = (rule.on(start_year) + rule.offset_from).replace(tzinfo=None)
+            observance = _observance(rule.daylight, start, rule.offset_from, rule.offset_to, rule.name)
+            observance.insert(2, rule.rrule())
+            lines += observance
+    elif not changes:
+        # No change in the years the feed needs (a zone without summer time): one observance that
+        # states the offset from well before them.
+        zone = ZoneInfo(tzid)
+        offset, name, daylight = _state(zone, datetime(first_year, 1, 1, tzinfo=UTC))
+        lines += _observance(
+            daylight, datetime(first_year - 1, 1, 1, tzinfo=UTC).replace(tzinfo=None), offset, offset, name
+        )
+    for change in changes:
+        lines += _observance(
+            change.daylight, _local_start(change), change.offset_from, change.offset_to, change.name
+        )
+    lines.append("END:VTIMEZONE")
+    return "\r\n".join(lines)
 
 
 # --- what each booking looks like in this feed -----------------------------------------------------
+
+EXPIRED = "expired"  # the status a provisional hold past its expiry is read with: gone
+
+
+class Shown(Protocol):
+    """What a feed reads of a booking, or of a series' template (a row, not an ORM object)."""
+
+    @property
+    def room_id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def public_title(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def notes(self) -> str: ...
+    @property
+    def organisation_id(self) -> int: ...
+    @property
+    def created_by_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Template:
+    """What a series' rule generates unless an occurrence says otherwise."""
+
+    room_id: int
+    title: str
+    public_title: str
+    category: str
+    visibility: str
+    notes: str
+    organisation_id: int
+    created_by_id: int | None
 
 
 @dataclass
@@ -137,8 +368,8 @@ class Face:
     private: bool
 
 
-def face(booking: Booking, scope: FeedScope, rooms: dict[int, Room], labels: dict[str, str]) -> Face:
-    room = rooms[booking.room_id].name if booking.room_id in rooms else ""
+def face(booking: Shown, scope: FeedScope, rooms: dict[int, str], labels: dict[str, str]) -> Face:
+    room = rooms.get(booking.room_id, "")
     private = booking.visibility == Visibility.PRIVATE.value
     if scope.audience == "public" and private:
         return Face(PRIVATE_TITLE, "", room, "", True)
@@ -165,36 +396,37 @@ def _event_lines(
     tzid = zone.key
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{uid}",
+        fold(f"UID:{uid}"),
         f"SEQUENCE:{sequence}",
         f"DTSTAMP:{utc_stamp(stamp)}",
         f"LAST-MODIFIED:{utc_stamp(modified)}",
         *extra,
         f"DTSTART;TZID={tzid}:{local_stamp(start, zone)}",
         f"DTEND;TZID={tzid}:{local_stamp(end, zone)}",
-        f"SUMMARY:{escape(look.summary)}",
+        fold(f"SUMMARY:{escape(look.summary)}"),
         f"STATUS:{status}",
         "TRANSP:OPAQUE",
     ]
     if look.location:
-        lines.append(f"LOCATION:{escape(look.location)}")
+        lines.append(fold(f"LOCATION:{escape(look.location)}"))
     if look.categories:
-        lines.append(f"CATEGORIES:{escape(look.categories)}")
+        lines.append(fold(f"CATEGORIES:{escape(look.categories)}"))
     if look.description:
-        lines.append(f"DESCRIPTION:{escape(look.description)}")
+        lines.append(fold(f"DESCRIPTION:{escape(look.description)}"))
     if look.private:
         lines.append("CLASS:PRIVATE")
     if url:
-        lines.append(f"URL:{url}")
+        lines.append(fold(f"URL:{url}"))
     lines.append("END:VEVENT")
     return lines
 
 
-def _status(booking: Booking) -> str:
+def _status(status: str) -> str:
     return {
         BookingStatus.CANCELLED.value: "CANCELLED",
+        EXPIRED: "CANCELLED",
         BookingStatus.PROVISIONAL.value: "TENTATIVE",
-    }.get(booking.status, "CONFIRMED")
+    }.get(status, "CONFIRMED")
 
 
 def _rrule(series: Series, zone: ZoneInfo) -> str:
@@ -229,7 +461,7 @@ def _rule_instance(series: Series, original: datetime, zone: ZoneInfo) -> dateti
     return datetime.combine(original.astimezone(zone).date(), series.start_time_local, tzinfo=zone)
 
 
-# --- building the feed -------------------------------------------------------------------------------
+# --- reading the bookings ------------------------------------------------------------------------------
 
 
 def _conditions(scope: FeedScope) -> list[Any]:
@@ -247,7 +479,7 @@ def _conditions(scope: FeedScope) -> list[Any]:
     return conditions
 
 
-def in_scope(scope: FeedScope, booking: Booking) -> bool:
+def in_scope(scope: FeedScope, booking: Shown) -> bool:
     """The same test as ``_conditions``, for bookings already loaded (and a series' template)."""
     return (
         (scope.room_ids is None or booking.room_id in scope.room_ids)
@@ -258,18 +490,77 @@ def in_scope(scope: FeedScope, booking: Booking) -> bool:
     )
 
 
+def _expired(now: datetime) -> Any:
+    """A provisional hold whose expiry has come is gone from the moment it expires, whether or not
+    a write has swept it yet: decided in the query, at read time."""
+    return and_(Booking.status == BookingStatus.PROVISIONAL.value, Booking.hold_expires_at <= now)
+
+
+def _columns(now: datetime) -> list[Any]:
+    """Only what the feed shows (rows, not ORM objects: a building feed reads tens of thousands)."""
+    return [
+        Booking.id,
+        Booking.series_id,
+        Booking.series_original_start,
+        Booking.room_id,
+        Booking.organisation_id,
+        Booking.created_by_id,
+        Booking.title,
+        Booking.public_title,
+        Booking.category,
+        Booking.visibility,
+        Booking.notes,
+        case((_expired(now), literal(EXPIRED)), else_=Booking.status).label("status"),
+        Booking.start_at,
+        Booking.end_at,
+        Booking.sequence,
+        Booking.updated_at,
+        Booking.cancelled_at,
+    ]
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    """What a series' occurrences add up to, from one aggregate query."""
+
+    occurrences: int
+    last_change: datetime
+    last_start: datetime
+    last_end: datetime
+
+
+def _as_rule_makes_it() -> Any:
+    """An occurrence exactly as its series' rule and template make it: confirmed, never edited on
+    its own, where the rule put it, with the template's words. Most of a long series is this, and
+    a feed needs nothing of its own for it, so such rows are counted in SQL and never fetched.
+    (Each comparison is NULL-safe, so that the negation is too.)"""
+    template = Series.template
+    return and_(
+        Booking.status == BookingStatus.CONFIRMED.value,
+        Booking.is_exception.is_(False),
+        Booking.series_original_start.is_not_distinct_from(Booking.start_at),
+        Booking.room_id == Series.room_id,
+        Booking.organisation_id == Series.organisation_id,
+        Booking.created_by_id.is_not_distinct_from(Series.created_by_id),
+        Booking.title.is_not_distinct_from(template["title"].as_string()),
+        Booking.public_title.is_not_distinct_from(func.coalesce(template["public_title"].as_string(), "")),
+        Booking.category.is_not_distinct_from(template["category"].as_string()),
+        Booking.visibility.is_not_distinct_from(template["visibility"].as_string()),
+        Booking.notes.is_not_distinct_from(func.coalesce(template["notes"].as_string(), "")),
+    )
+
+
 async def _bookings_in_scope(
-    db: AsyncSession, scope: FeedScope, start: datetime, end: datetime
-) -> tuple[list[Booking], list[Series], list[Booking]]:
-    """One-off bookings in the window, the series with an occurrence in scope in the window, and
-    every occurrence of those series (in scope or not: the feed must remove the ones that are not
-    from what the series' rule would generate)."""
+    db: AsyncSession, scope: FeedScope, start: datetime, end: datetime, now: datetime
+) -> tuple[list[Any], list[Series], dict[int, SeriesSummary], list[Any]]:
+    """One-off bookings in the window; the series with an occurrence in scope in the window, with
+    a summary of all their occurrences; and those occurrences that differ from their series' rule
+    (in scope or not: the feed must remove the ones that are not from what the rule generates)."""
     conditions = _conditions(scope)
     in_window = [Booking.start_at < end, Booking.end_at > start]
     one_offs = list(
-        await db.scalars(
-            select(Booking)
-            .options(lazyload(Booking.room))  # the feed names rooms from one small query
+        await db.execute(
+            select(*_columns(now))
             .where(Booking.series_id.is_(None), *in_window, *conditions)
             .order_by(Booking.start_at, Booking.id)
         )
@@ -278,46 +569,102 @@ async def _bookings_in_scope(
         select(Booking.series_id).where(Booking.series_id.is_not(None), *in_window, *conditions).distinct()
     )
     series = list(await db.scalars(select(Series).where(Series.id.in_(series_ids)).order_by(Series.id)))
-    occurrences = (
-        list(
-            await db.scalars(
-                select(Booking)
-                .options(lazyload(Booking.room))
-                .where(Booking.series_id.in_([s.id for s in series]))
-                .order_by(Booking.series_id, Booking.series_original_start, Booking.id)
+    if not series:
+        return one_offs, [], {}, []
+    chosen = [s.id for s in series]
+    summaries = {
+        series_id or 0: SeriesSummary(count, _aware(changed), _aware(last_start), _aware(last_end))
+        for series_id, count, changed, last_start, last_end in await db.execute(
+            select(
+                Booking.series_id,
+                func.count(),
+                func.max(Booking.updated_at),
+                func.max(func.coalesce(Booking.series_original_start, Booking.start_at)),
+                func.max(Booking.end_at),
             )
+            .where(Booking.series_id.in_(chosen))
+            .group_by(Booking.series_id)
         )
-        if series
-        else []
+    }
+    differing = list(
+        await db.execute(
+            select(*_columns(now))
+            .join(Series, Series.id == Booking.series_id)
+            .where(Booking.series_id.in_(chosen), ~_as_rule_makes_it())
+            .order_by(Booking.series_id, Booking.series_original_start, Booking.id)
+        )
     )
-    return one_offs, series, occurrences
+    return one_offs, series, summaries, differing
+
+
+async def _names(db: AsyncSession) -> tuple[dict[int, str], dict[str, str]]:
+    """Every room's name and every category's label: the words a feed shows besides the bookings'."""
+    rooms = {room_id: name for room_id, name in await db.execute(select(Room.id, Room.name))}
+    labels = {
+        slug: label for slug, label in await db.execute(select(BookingCategory.slug, BookingCategory.label))
+    }
+    return rooms, labels
+
+
+def uid_domain(hub_name: str) -> str:
+    """Stable UIDs whatever address the hub is reached by: calendar apps key events on them."""
+    slug = re.sub(r"[^a-z0-9]+", "-", hub_name.lower()).strip("-") or "hub"
+    return f"{slug}.hubkeeper"
+
+
+# --- building the feed -------------------------------------------------------------------------------
+
+
+def _last_instance(series: Series, summary: SeriesSummary, zone: ZoneInfo) -> datetime:
+    """The latest instant the series' RRULE produces: every instance is stored (as an occurrence
+    or as skipped), and UNTIL bounds the rest."""
+    candidates: list[datetime] = [summary.last_start, summary.last_end]
+    candidates += [datetime.fromisoformat(s) for s in series.skipped]
+    if series.until_local is not None:
+        candidates.append(_rule_instance(series, combine_local(series.until_local, time(12), zone), zone))
+    return max(candidates)
 
 
 async def build_feed(
-    db: AsyncSession, settings: Settings, scope: FeedScope, window: Window, *, hub_name: str, host: str
+    db: AsyncSession,
+    settings: Settings,
+    scope: FeedScope,
+    window: Window,
+    *,
+    hub_name: str,
+    host: str,
+    now: datetime | None = None,
 ) -> bytes:
     """The feed as bytes. Queries: a bounded handful whatever the number of bookings."""
     zone = settings.zone
+    now = now or utcnow()
     start, end = window.bounds(zone)
-    one_offs, series_list, occurrences = await _bookings_in_scope(db, scope, start, end)
-    rooms = {room.id: room for room in await db.scalars(select(Room))}
-    labels = {c.slug: c.label for c in await db.scalars(select(BookingCategory))}
+    one_offs, series_list, summaries, occurrences = await _bookings_in_scope(db, scope, start, end, now)
+    rooms, labels = await _names(db)
+
+    by_series: dict[int, list[Any]] = {}
+    for occurrence in occurrences:
+        by_series.setdefault(occurrence.series_id, []).append(occurrence)
+    # The VTIMEZONE must cover every instance an RRULE here produces, not only the window.
     first_year = min([window.start.year] + [s.first_date_local.year for s in series_list])
-    last_year = max([window.end.year] + [(s.until_local or window.end).year for s in series_list])
+    last_year = max(
+        [window.end.year]
+        + [_last_instance(s, summaries[s.id], zone).astimezone(zone).year for s in series_list]
+    )
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//Hubkeeper//Room bookings//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape(f'{hub_name}: {scope.name}')}",
+        fold(f"X-WR-CALNAME:{escape(f'{hub_name}: {scope.name}')}"),
         f"X-WR-TIMEZONE:{zone.key}",
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
-        vtimezone(zone.key, max(first_year - 1, 1900), min(last_year + 1, 2200)),
+        vtimezone(zone.key, first_year - 1, last_year + 1),
     ]
 
-    def url_for(booking: Booking) -> str | None:
+    def url_for(booking: Any) -> str | None:
         if scope.link_base is None:
             return None
         return f"{scope.link_base}{booking.id}"
@@ -335,41 +682,48 @@ async def build_feed(
             end=booking.end_at,
             zone=zone,
             look=face(booking, scope, rooms, labels),
-            status=_status(booking),
+            status=_status(booking.status),
             url=url_for(booking),
         )
 
-    by_series: dict[int, list[Booking]] = {}
-    for occurrence in occurrences:
-        assert occurrence.series_id is not None
-        by_series.setdefault(occurrence.series_id, []).append(occurrence)
     for series in series_list:
         lines += _series_lines(
-            series, by_series.get(series.id, []), scope, rooms, labels, zone, host, url_for
+            series,
+            summaries[series.id],
+            by_series.get(series.id, []),
+            scope,
+            rooms,
+            labels,
+            zone,
+            host,
+            url_for,
         )
     lines.append("END:VCALENDAR")
-    return ("\r\n".join(fold(line) if "\n" not in line else line for line in lines) + "\r\n").encode()
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def _series_lines(
     series: Series,
-    occurrences: list[Booking],
+    summary: SeriesSummary,
+    occurrences: list[Any],
     scope: FeedScope,
-    rooms: dict[int, Room],
+    rooms: dict[int, str],
     labels: dict[str, str],
     zone: ZoneInfo,
     host: str,
     url_for: Any,
 ) -> list[str]:
     """The series' master VEVENT with its EXDATEs and overrides when the series itself belongs in
-    this feed; otherwise only its occurrences that do, each as an event of its own."""
-    if not occurrences:
+    this feed; otherwise only its occurrences that do, each as an event of its own.
+
+    ``occurrences`` are those that differ from the rule: the rest need nothing of their own (and
+    share the template's scope, so when the series is out of this feed, so are they)."""
+    if summary.occurrences == 0:
         return []
     template = series.template
     master_start = combine_local(series.first_date_local, series.start_time_local, zone)
     duration = timedelta(minutes=series.duration_minutes)
-    # What the rule generates unless an occurrence says otherwise.
-    model = Booking(
+    model = Template(
         room_id=series.room_id,
         title=template["title"],
         public_title=template.get("public_title", ""),
@@ -381,11 +735,12 @@ def _series_lines(
     )
     # The services bump the series' SEQUENCE once for every change to it or to any occurrence.
     sequence = series.sequence
-    modified = max([series.updated_at, *(o.updated_at for o in occurrences)])
+    modified = max(_aware(series.updated_at), summary.last_change)
+    gone = (BookingStatus.CANCELLED.value, EXPIRED)
     if not in_scope(scope, model):
         lines: list[str] = []
         for occurrence in occurrences:
-            if occurrence.status != BookingStatus.CANCELLED.value and in_scope(scope, occurrence):
+            if occurrence.status not in gone and in_scope(scope, occurrence):
                 lines += _event_lines(
                     uid=f"booking-{occurrence.id}@{host}",
                     sequence=occurrence.sequence,
@@ -395,22 +750,53 @@ def _series_lines(
                     end=occurrence.end_at,
                     zone=zone,
                     look=face(occurrence, scope, rooms, labels),
-                    status="TENTATIVE"
-                    if occurrence.status == BookingStatus.PROVISIONAL.value
-                    else "CONFIRMED",
+                    status=_status(occurrence.status),
                     url=url_for(occurrence),
                 )
         return lines
     master_face = face(model, scope, rooms, labels)
+    # An occurrence exactly as the rule makes it needs nothing of its own: compared as plain
+    # values first, since most of a long series is that.
+    plain = (
+        model.room_id,
+        model.title,
+        model.public_title,
+        model.category,
+        model.visibility,
+        model.notes,
+        model.organisation_id,
+        model.created_by_id,
+        BookingStatus.CONFIRMED.value,
+    )
+    wall = series.start_time_local
     exdates: list[datetime] = [
         _rule_instance(series, datetime.fromisoformat(skipped), zone) for skipped in series.skipped
     ]
     overrides: list[list[str]] = []
     for occurrence in occurrences:
         original = occurrence.series_original_start or occurrence.start_at
+        local_start = occurrence.start_at.astimezone(zone)
+        if (
+            original == occurrence.start_at
+            and local_start.time() == wall
+            and occurrence.end_at - occurrence.start_at == duration
+            and (
+                occurrence.room_id,
+                occurrence.title,
+                occurrence.public_title,
+                occurrence.category,
+                occurrence.visibility,
+                occurrence.notes,
+                occurrence.organisation_id,
+                occurrence.created_by_id,
+                occurrence.status,
+            )
+            == plain
+        ):
+            continue
         instance = _rule_instance(series, original, zone)
-        if occurrence.status == BookingStatus.CANCELLED.value or not in_scope(scope, occurrence):
-            # Removed from this feed: cancelled, or moved out of it (another room, made private…).
+        if occurrence.status in gone or not in_scope(scope, occurrence):
+            # Removed from this feed: cancelled, expired, or moved out of it (another room, made private…).
             exdates.append(instance)
             continue
         look = face(occurrence, scope, rooms, labels)
@@ -432,15 +818,15 @@ def _series_lines(
                 end=occurrence.end_at,
                 zone=zone,
                 look=look,
-                status=_status(occurrence),
+                status=_status(occurrence.status),
                 url=url_for(occurrence),
                 extra=[f"RECURRENCE-ID;TZID={zone.key}:{local_stamp(instance, zone)}"],
             )
         )
-    extra = [_rrule(series, zone)]
+    extra = [fold(_rrule(series, zone))]
     if exdates:
         values = ",".join(sorted({local_stamp(value, zone) for value in exdates}))
-        extra.append(f"EXDATE;TZID={zone.key}:{values}")
+        extra.append(fold(f"EXDATE;TZID={zone.key}:{values}"))
     master = _event_lines(
         uid=f"series-{series.id}@{host}",
         sequence=sequence,
@@ -460,27 +846,156 @@ def _series_lines(
     return result
 
 
-async def feed_version(
-    db: AsyncSession, scope: FeedScope, window: Window, settings: Settings
-) -> tuple[str, datetime]:
-    """A strong ETag and Last-Modified from two small aggregate queries, without building the feed.
+# --- versions and the bytes built once per version -------------------------------------------------
 
-    Every change to a booking or series bumps its ``updated_at``; nothing is ever deleted, so
-    (count, latest change) per scope changes whenever the feed would.
+# Bumped whenever this module changes what it writes for the same data, so that no calendar keeps
+# a body from older code under an ETag that still matches.
+FORMAT = "5"
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    etag: str
+    modified: datetime
+
+
+async def feed_version(
+    db: AsyncSession,
+    scope: FeedScope,
+    window: Window,
+    settings: Settings,
+    *,
+    hub_name: str | None = None,
+    host: str | None = None,
+    now: datetime | None = None,
+) -> FeedVersion:
+    """A strong ETag and Last-Modified, without building the feed: a function of everything the
+    body is made from.
+
+    The bookings in scope (nothing is ever deleted and every change bumps ``updated_at``, so their
+    count, id total and latest change move whenever they do), which holds in scope have expired by
+    ``now`` (a hold is gone the moment it expires, with no write to mark it), every series' latest
+    change, every room's name and category's label, the hub's name, the time zone and the scope
+    and window (which carry the settings that decide what is shown).
     """
+    hub_name = settings.hub_name if hub_name is None else hub_name
+    host = uid_domain(hub_name) if host is None else host
+    now = now or utcnow()
     start, end = window.bounds(settings.zone)
+    expired = _expired(now)
     conditions: list[Any] = [
         or_(Booking.series_id.is_not(None), (Booking.start_at < end) & (Booking.end_at > start)),
         *_conditions(scope),
     ]
-    count, latest = (
-        await db.execute(select(func.count(), func.max(Booking.updated_at)).where(*conditions))
+    count, latest, id_total, expired_count, latest_expiry = (
+        await db.execute(
+            select(
+                func.count(),
+                func.max(Booking.updated_at),
+                func.coalesce(func.sum(Booking.id), 0),
+                func.coalesce(func.sum(case((expired, 1), else_=0)), 0),
+                func.max(case((expired, Booking.hold_expires_at), else_=None)),
+            ).where(*conditions)
+        )
     ).one()
-    series_latest = await db.scalar(select(func.max(Series.updated_at)))
-    rooms_latest = await db.scalar(select(func.max(Room.updated_at)))
-    stamps = [s for s in (latest, series_latest, rooms_latest) if s is not None]
+    series_count, series_latest = (await db.execute(select(func.count(), func.max(Series.updated_at)))).one()
+    rooms, labels = await _names(db)
+    stamps = [_aware(s) for s in (latest, series_latest, latest_expiry) if s is not None]
+    room_latest = await db.scalar(select(func.max(Room.updated_at)))
+    if room_latest is not None:
+        stamps.append(_aware(room_latest))
     modified = max(stamps) if stamps else datetime(2000, 1, 1, tzinfo=UTC)
-    if modified.tzinfo is None:
-        modified = modified.replace(tzinfo=UTC)
-    key = f"{scope}|{window}|{count}|{modified.isoformat()}|{settings.timezone}|{LIVE_STATUSES}"
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"', modified
+    key = "|".join(
+        str(part)
+        for part in (
+            FORMAT,
+            scope,
+            window,
+            settings.timezone,
+            hub_name,
+            host,
+            count,
+            int(id_total),
+            _aware(latest).isoformat() if latest is not None else "",
+            int(expired_count),
+            series_count,
+            _aware(series_latest).isoformat() if series_latest is not None else "",
+            sorted(rooms.items()),
+            sorted(labels.items()),
+        )
+    )
+    return FeedVersion('"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"', modified)
+
+
+def _aware(value: datetime) -> datetime:
+    # func.max over a case() loses the column's type on SQLite: it may come back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class BodyCache:
+    """Feed bodies by ETag, in this process only, bounded by entries and bytes.
+
+    Safe with several workers: the ETag is computed from the database on every request and is a
+    function of everything the body is made from, so an entry is only ever hit by a request that
+    would build the same bytes; a changed feed has a new ETag and its old entry simply ages out.
+    """
+
+    def __init__(self, entries: int = 32, size: int = 64 * 1024 * 1024) -> None:
+        self.entries = entries
+        self.size = size
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, etag: str) -> bytes | None:
+        body = self._bodies.get(etag)
+        if body is not None:
+            self._bodies.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        if len(body) > self.size or etag in self._bodies:
+            return
+        self._bodies[etag] = body
+        self._bytes += len(body)
+        while len(self._bodies) > self.entries or self._bytes > self.size:
+            _, dropped = self._bodies.popitem(last=False)
+            self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        self._bodies.clear()
+        self._bytes = 0
+
+
+bodies = BodyCache()
+
+
+async def feed_body(
+    db: AsyncSession,
+    settings: Settings,
+    scope: FeedScope,
+    window: Window,
+    version: FeedVersion,
+    *,
+    hub_name: str,
+    host: str,
+    now: datetime,
+) -> tuple[bytes, FeedVersion | None]:
+    """The body for ``version``: from the bytes built once for it, or built now and kept.
+
+    A body is kept (and sent with an ETag) only when the version read again after building is the
+    one read before: nothing changed meanwhile, so the bytes are those of that version. If writes
+    keep landing during the build, the body is sent without a version (and not kept).
+    """
+    for _ in range(3):
+        cached = bodies.get(version.etag)
+        if cached is not None:
+            return cached, version
+        body = await build_feed(db, settings, scope, window, hub_name=hub_name, host=host, now=now)
+        after = await feed_version(db, scope, window, settings, hub_name=hub_name, host=host, now=now)
+        if after.etag == version.etag:
+            bodies.put(version.etag, body)
+            return body, version
+        version = after
+    return body, None

@@ -500,7 +500,7 @@ def test_conditional_request_does_not_build_the_feed(
     async def no_build(*args: Any, **kwargs: Any) -> bytes:
         raise AssertionError("the feed was built for a conditional request")
 
-    monkeypatch.setattr("rooms.controllers.feeds.build_feed", no_build)
+    monkeypatch.setattr("rooms.services.feeds.build_feed", no_build)
     response = hub.client.get("/feeds/building.ics", params=WINDOW, headers={"If-None-Match": etag})
     assert response.status_code == 304
 
