@@ -16,7 +16,6 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
@@ -30,6 +29,7 @@ from hub.controllers.health import VERSION
 from hub.db import create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
 from hub.errors import exception_handler
+from hub.openapi import ClockTimeSchemaPlugin, DocumentedJsonPlugin, DocumentedYamlPlugin
 from hub.plugin import HubPlugin
 from rooms.plugin import RoomsPlugin
 from tenants.plugin import TenantsPlugin
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     return Litestar(
-        plugins=[HubPlugin(), RoomsPlugin(), CafePlugin(), TenantsPlugin()],
+        plugins=[HubPlugin(), RoomsPlugin(), CafePlugin(), TenantsPlugin(), ClockTimeSchemaPlugin()],
         lifespan=[database],
         middleware=[IdentityMiddleware(settings)],
         guards=[access_guard],
@@ -105,10 +105,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Hubkeeper",
             version=VERSION,
-            description="The API of a community-owned building. Errors are RFC 9457 problem details.",
+            description=(
+                "The API of a community-owned building. Send an API token as `Authorization: Bearer "
+                "<token>`. Errors are RFC 9457 problem details (`application/problem+json`)."
+            ),
             path="/schema",
-            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
-            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+            # hub/openapi.py makes Litestar's document true to the API before it is served.
+            render_plugins=[DocumentedJsonPlugin(), DocumentedYamlPlugin()],
+            # The document describes the API, not itself.
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False),
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", description="API token")

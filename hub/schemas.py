@@ -12,7 +12,11 @@ from hub.db import MAX_ID
 from hub.errors import PATTERN_REASONS, FieldError, MalformedInput, humanise
 from hub.models import OrganisationKind, RateBand, Role
 
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
+# C1 controls and U+FEFF are excluded by name: Python's \s and JSON Schema's (ECMA) \s disagree on
+# U+0085 and U+FEFF, and the OpenAPI document must accept exactly what the API does.
+EMAIL_PATTERN = (
+    r"^[^@\s\x00-\x1f\x7f-\x9f\ufeff]+@[^@\s\x00-\x1f\x7f-\x9f\ufeff]+\.[^@\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+)
 # England & Wales charities (6-7 digits, optional -N subsidiary), Scotland SC, Northern Ireland NIC/100.
 CHARITY_NUMBER_PATTERN = r"^(?:[0-9]{6,7}(?:-[0-9]{1,2})?|SC[0-9]{6}|NIC[0-9]{6}|10[0-9]{4})$"
 COMPANY_NUMBER_PATTERN = r"^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$"
