@@ -13,7 +13,9 @@ separate process and measured over HTTP:
   floor        GET /healthz: a bare endpoint through the same stack
 
 It prints a table, the 50k/500 ratio of each operation (at most 1.5 is the target) and each
-operation as a multiple of the floor, and writes bench/results/bookings-<backend>.json.
+operation as a multiple of the floor, and writes bench/results/bookings-<backend>.json. It also
+reports, per size, ten at once ÷ (10 × one): simultaneous writers must queue, not sleep, so ten
+at once cost at most ten in a row (target ≤ 1.0; the JSON's "ten_at_once").
 
     .venv/bin/python bench/bookings.py            # SQLite (+ PostgreSQL if HUB_BENCH_POSTGRES_URL)
     .venv/bin/python bench/bookings.py --quick    # smaller counts, for a smoke run
@@ -59,6 +61,7 @@ CREATE_HOURS = (9, 11, 13, 15, 17, 19, 21)  # new bookings take HH:15–HH:45 of
 PROBE_DAY_HOURS = (9, 11, 13, 15)
 CATEGORIES = (("class", "public"), ("meeting", "private"), ("clinic", "private"), ("youth", "public"))
 RATIO_LIMIT = 1.5
+TEN_AT_ONCE_LIMIT = 1.0
 
 
 @dataclass
@@ -467,6 +470,22 @@ def report(results: dict[str, Any], sizes: list[int]) -> None:
         figures = " ".join(f"{c:10.1f}" for c in cells)
         print(f"{name:22} {figures} {ratio or nan:7.2f} {times_floor:9.1f}{verdict}")
     results["ratios"] = ratios
+    print()
+    print(f"ten creates at once ÷ (10 × one create), medians (target ≤ {TEN_AT_ONCE_LIMIT}):")
+    ten_at_once: dict[str, Any] = {}
+    for size, figures_for_size in by_size.items():
+        operations = figures_for_size["operations"]
+        one, ten = operations["create"]["median_ms"], operations["create x10 (batch)"]["median_ms"]
+        share = ten / (10 * one)
+        ten_at_once[size] = {
+            "one_ms": one,
+            "ten_at_once_ms": ten,
+            "ratio": round(share, 2),
+            "within_limit": share <= TEN_AT_ONCE_LIMIT,
+        }
+        verdict = "ok" if share <= TEN_AT_ONCE_LIMIT else "SLOWER THAN IN A ROW"
+        print(f"  {int(size):>7,} bookings: {ten:.1f} ÷ (10 × {one:.1f}) = {share:.2f}  {verdict}")
+    results["ten_at_once"] = ten_at_once
 
 
 def main() -> None:
