@@ -7,12 +7,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from sqlalchemy import select
 
 from hub.config import Settings, SettingsError, load_settings, sqlite_path
+
+if TYPE_CHECKING:
+    from hub.billing.services.reconcile import Reconciled
 
 T = TypeVar("T")
 
@@ -61,6 +64,16 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
         from hub import migrations
 
         migrations.upgrade(settings)
+    if settings.stripe_secret_key is not None:
+        # Settle what a crash left pending with Stripe before taking new work (bounded: a
+        # Stripe that does not answer leaves it pending for the next run, and does not stop us).
+        try:
+            report = _reconcile(settings, older_than_minutes=0)
+            click.echo(
+                f"Stripe reconcile: {len(report.settled)} settled, {len(report.still_pending)} pending"
+            )
+        except Exception as exc:  # start serving whatever went wrong; the ledger check reports it
+            click.echo(f"Stripe reconcile did not finish: {exc}", err=True)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -258,6 +271,8 @@ def ledger() -> None:
 def ledger_check() -> None:
     """Reconcile the ledger with invoices, credit notes, payments and allocations. Exits 1 on a
     difference, listing each one."""
+    from datetime import timedelta
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from hub.billing.schemas import LedgerCheck
@@ -266,7 +281,9 @@ def ledger_check() -> None:
     settings = _settings()
 
     async def work(db_session: AsyncSession) -> LedgerCheck:
-        return await ledger_service.check(db_session)
+        return await ledger_service.check(
+            db_session, pending_after=timedelta(minutes=settings.stripe_pending_minutes)
+        )
 
     result = _run_with_db(settings, work, write=False)
     for problem in result.problems:
@@ -277,6 +294,54 @@ def ledger_check() -> None:
         f"{len(result.problems)} problem(s)."
     )
     if not result.ok:
+        sys.exit(1)
+
+
+@main.group()
+def stripe() -> None:
+    """Stripe: settle what was left pending."""
+
+
+def _reconcile(settings: Settings, *, older_than_minutes: int) -> Reconciled:
+    from datetime import timedelta
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.billing.services import reconcile
+
+    async def work(db_session: AsyncSession) -> Reconciled:
+        return await reconcile.reconcile(
+            db_session, settings, older_than=timedelta(minutes=older_than_minutes)
+        )
+
+    return _run_with_db(settings, work)
+
+
+@stripe.command("reconcile")
+@click.option(
+    "--older-than",
+    "older_than_minutes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Only settle what has been pending at least this many minutes (0: everything).",
+)
+def stripe_reconcile(older_than_minutes: int) -> None:
+    """Settle Pay now attempts and refunds left pending by a crash or a Stripe that did not answer:
+    each is asked of Stripe again with its own idempotency key and the answer recorded. Run it
+    every few minutes (cron, a systemd timer); `hubkeeper serve` also runs it when it starts.
+    Exits 1 while anything is still pending."""
+    settings = _settings()
+    if settings.stripe_secret_key is None:
+        click.echo("Stripe is not set up here (HUB_STRIPE_SECRET_KEY): nothing to reconcile.")
+        return
+    report = _reconcile(settings, older_than_minutes=older_than_minutes)
+    for line in report.settled:
+        click.echo(f"settled: {line}")
+    for line in report.still_pending:
+        click.echo(f"still pending: {line}", err=True)
+    click.echo(f"{len(report.settled)} settled, {len(report.still_pending)} still pending.")
+    if report.still_pending:
         sys.exit(1)
 
 

@@ -65,6 +65,10 @@ class Settings:
     invoice_prefix: str = "INV"
     credit_note_prefix: str = "CN"
     stripe_publishable_key: str | None = None
+    # How long one call to Stripe may take before the hub gives up and says so (seconds).
+    stripe_timeout_seconds: float = 5.0
+    # A Pay now attempt or refund still pending after this long is reported by the ledger check.
+    stripe_pending_minutes: int = 15
 
     @property
     def invoice_supplier_name(self) -> str:
@@ -137,6 +141,16 @@ def _positive_int(name: str, raw: str) -> int:
         raise SettingsError(name, f"expected a whole number, got {raw!r}") from exc
     if value < 1:
         raise SettingsError(name, f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(name: str, raw: str, maximum: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(name, f"expected a number of seconds, got {raw!r}") from exc
+    if not 0.1 <= value <= maximum:
+        raise SettingsError(name, f"must be between 0.1 and {maximum:g} seconds, got {raw}")
     return value
 
 
@@ -278,6 +292,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         invoice_prefix=invoice_prefix,
         credit_note_prefix=credit_note_prefix,
         stripe_publishable_key=_optional(env, "HUB_STRIPE_PUBLISHABLE_KEY"),
+        stripe_timeout_seconds=_seconds(
+            "HUB_STRIPE_TIMEOUT_SECONDS", env.get("HUB_STRIPE_TIMEOUT_SECONDS", "5"), 60.0
+        ),
+        stripe_pending_minutes=_positive_int(
+            "HUB_STRIPE_PENDING_MINUTES", env.get("HUB_STRIPE_PENDING_MINUTES", "15")
+        ),
         feed_private_bookings=_choice(
             "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")
         ),

@@ -6,7 +6,18 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base, BigIntPK, UTCDateTime, utcnow
@@ -200,3 +211,26 @@ class AuditEntry(Base):
         Index("ix_audit_log_object_type_object_id", "object_type", "object_id"),
         Index("ix_audit_log_at_id", "at", "id"),
     )
+
+
+class IdempotencyKey(Base):
+    """A write that carried an ``Idempotency-Key`` header, and the answer it got.
+
+    Written in the same transaction as the write itself, so a retry either finds the first
+    answer (and writes nothing) or finds nothing because nothing was written. Scoped per caller;
+    kept at least :data:`hub.idempotency.KEEP_FOR`.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("caller", "key", name="uq_idempotency_keys_caller_key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer, default=0)
+    response_body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

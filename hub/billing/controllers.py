@@ -1,12 +1,13 @@
 """The money API: /api/v1/charges, /invoices, /payments, /aged-debt, /ledger; /webhooks/stripe.
 
-Staff (admin, receptionist) bill and take payments; trustees read everything; a tenant reads
-only its own organisation's invoices, payments and statement, and may pay its invoices online.
+Staff (admin, receptionist) bill and take payments; trustees read everything and change
+nothing; a tenant reads only its own organisation's invoices, payments and statement, and may pay
+its invoices online. Writes that move money take an ``Idempotency-Key`` (:mod:`hub.idempotency`).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -14,7 +15,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from hub.auth import PUBLIC, STAFF, Identity, roles
-from hub.billing.models import ChargeStatus, DocumentKind, IncomeStream, InvoiceStatus, LedgerAccount
+from hub.billing.models import (
+    ChargeStatus,
+    DocumentKind,
+    IncomeStream,
+    InvoiceStatus,
+    LedgerAccount,
+    PaymentMethod,
+)
 from hub.billing.schemas import (
     AgedDebt,
     AllocateRequest,
@@ -35,13 +43,18 @@ from hub.billing.schemas import (
     RefundCreate,
     Statement,
 )
-from hub.billing.services import charges, debt, invoices, ledger, payments, stripe_pay
+from hub.billing.services import charges, debt, invoices, ledger, payments, refunds, stripe_pay
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import NotFound
+from hub.idempotency import IDEMPOTENT, caller_of, once, read_key, remember, replay_if_seen
 from hub.models import Role
 
 WRITE = roles(STAFF)
+# Writes that move money: staff only, and a retry with the same Idempotency-Key is one write.
+MONEY_WRITE = {**roles(STAFF), **IDEMPOTENT}
 READ = roles(STAFF, Role.TRUSTEE, Role.TENANT)
+# Paying an invoice online is a change (a PaymentIntent at Stripe): never a trustee's.
+PAY = roles(STAFF, Role.TENANT)
 FIGURES = roles(STAFF, Role.TRUSTEE)
 LEDGER = roles(Role.ADMIN, Role.TRUSTEE)
 
@@ -84,9 +97,14 @@ class ChargeController(Controller):
             per_page=per_page,
         )
 
-    @post("/", opt=WRITE, summary="Add a manual charge (extra cleaning, a lost key)")
-    async def create_charge(self, db: Db, identity: Caller, data: JSONBody[ChargeCreate]) -> ChargeOut:
-        return charges.charge_out(await charges.create_manual(db, identity, data))
+    @post("/", opt=MONEY_WRITE, summary="Add a manual charge (extra cleaning, a lost key)")
+    async def create_charge(
+        self, request: Request[Any, Any, Any], db: Db, identity: Caller, data: JSONBody[ChargeCreate]
+    ) -> ChargeOut:
+        async def work() -> ChargeOut:
+            return charges.charge_out(await charges.create_manual(db, identity, data, commit=False))
+
+        return await once(db, request, identity, data, ChargeOut, work)
 
     @get("/{charge_id:int}", opt=READ, summary="One charge")
     async def get_charge(self, db: Db, identity: Caller, charge_id: FromPath[int]) -> ChargeOut:
@@ -130,12 +148,20 @@ class InvoiceController(Controller):
             per_page=per_page,
         )
 
-    @post("/", opt=WRITE, summary="Invoice an organisation's open charges (issued unless issue=false)")
+    @post("/", opt=MONEY_WRITE, summary="Invoice an organisation's open charges (issued unless issue=false)")
     async def create_invoice(
-        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[InvoiceCreate]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        data: JSONBody[InvoiceCreate],
     ) -> InvoiceOut:
-        invoice = await invoices.create_invoice(db, settings, identity, data)
-        return await invoices.invoice_out(db, invoice, settings)
+        async def work() -> InvoiceOut:
+            invoice = await invoices.create_invoice(db, settings, identity, data, commit=False)
+            return await invoices.invoice_out(db, invoice, settings)
+
+        return await once(db, request, identity, data, InvoiceOut, work)
 
     @get("/{invoice_id:int}", opt=READ, summary="One invoice or credit note, with its lines")
     async def get_invoice(
@@ -145,13 +171,24 @@ class InvoiceController(Controller):
         return await invoices.invoice_out(db, invoice, settings)
 
     @post(
-        "/{invoice_id:int}/issue", opt=WRITE, status_code=200, summary="Issue a draft (gives it its number)"
+        "/{invoice_id:int}/issue",
+        opt=MONEY_WRITE,
+        status_code=200,
+        summary="Issue a draft (gives it its number)",
     )
     async def issue_invoice(
-        self, db: Db, settings: SettingsDep, identity: Caller, invoice_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        invoice_id: FromPath[int],
     ) -> InvoiceOut:
-        invoice = await invoices.issue_invoice(db, settings, identity, invoice_id)
-        return await invoices.invoice_out(db, invoice, settings)
+        async def work() -> InvoiceOut:
+            invoice = await invoices.issue_invoice(db, settings, identity, invoice_id, commit=False)
+            return await invoices.invoice_out(db, invoice, settings)
+
+        return await once(db, request, identity, None, InvoiceOut, work, status_code=200)
 
     @post("/{invoice_id:int}/void", opt=WRITE, status_code=200, summary="Void a draft (kept; charges freed)")
     async def void_invoice(
@@ -165,21 +202,29 @@ class InvoiceController(Controller):
         invoice = await invoices.void_draft(db, identity, invoice_id, data.reason)
         return await invoices.invoice_out(db, invoice, settings)
 
-    @post("/{invoice_id:int}/credit-notes", opt=WRITE, summary="Credit an issued invoice, whole or in part")
+    @post(
+        "/{invoice_id:int}/credit-notes",
+        opt=MONEY_WRITE,
+        summary="Credit an issued invoice, whole or in part",
+    )
     async def credit_invoice(
         self,
+        request: Request[Any, Any, Any],
         db: Db,
         settings: SettingsDep,
         identity: Caller,
         invoice_id: FromPath[int],
         data: JSONBody[CreditNoteCreate],
     ) -> InvoiceOut:
-        note = await invoices.create_credit_note(db, settings, identity, invoice_id, data)
-        return await invoices.invoice_out(db, note, settings)
+        async def work() -> InvoiceOut:
+            note = await invoices.create_credit_note(db, settings, identity, invoice_id, data, commit=False)
+            return await invoices.invoice_out(db, note, settings)
+
+        return await once(db, request, identity, data, InvoiceOut, work)
 
     @post(
         "/{invoice_id:int}/pay",
-        opt=READ,
+        opt=PAY,
         status_code=200,
         summary="Start paying online: a Stripe PaymentIntent for what is owed (422 without Stripe)",
     )
@@ -216,38 +261,77 @@ class PaymentController(Controller):
             per_page=per_page,
         )
 
-    @post("/", opt=WRITE, summary="Record a payment (BACS, cash, cheque, card) and allocate it")
+    @post("/", opt=MONEY_WRITE, summary="Record a payment (BACS, cash, cheque, card) and allocate it")
     async def record_payment(
-        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[PaymentCreate]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        data: JSONBody[PaymentCreate],
     ) -> PaymentOut:
-        payment = await payments.record_payment(db, settings, identity, data)
-        return (await payments.payments_out(db, [payment]))[0]
+        async def work() -> PaymentOut:
+            payment = await payments.record_payment(db, settings, identity, data, commit=False)
+            return (await payments.payments_out(db, [payment]))[0]
+
+        return await once(db, request, identity, data, PaymentOut, work)
 
     @get("/{payment_id:int}", opt=READ, summary="One payment with its allocations")
     async def get_payment(self, db: Db, identity: Caller, payment_id: FromPath[int]) -> PaymentOut:
         payment = await payments.get_payment(db, identity, payment_id)
         return (await payments.payments_out(db, [payment]))[0]
 
-    @post("/{payment_id:int}/allocations", opt=WRITE, summary="Apply a payment's credit to an invoice")
+    @post("/{payment_id:int}/allocations", opt=MONEY_WRITE, summary="Apply a payment's credit to an invoice")
     async def allocate(
-        self, db: Db, identity: Caller, payment_id: FromPath[int], data: JSONBody[AllocateRequest]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        identity: Caller,
+        payment_id: FromPath[int],
+        data: JSONBody[AllocateRequest],
     ) -> PaymentOut:
-        payment = await payments.allocate_credit(db, identity, payment_id, data)
-        return (await payments.payments_out(db, [payment]))[0]
+        async def work() -> PaymentOut:
+            payment = await payments.allocate_credit(db, identity, payment_id, data, commit=False)
+            return (await payments.payments_out(db, [payment]))[0]
 
-    @post("/{payment_id:int}/refund", opt=WRITE, summary="Refund (Stripe payments through Stripe)")
+        return await once(db, request, identity, data, PaymentOut, work)
+
+    @post("/{payment_id:int}/refund", opt=MONEY_WRITE, summary="Refund (Stripe payments through Stripe)")
     async def refund(
         self,
+        request: Request[Any, Any, Any],
         db: Db,
         settings: SettingsDep,
         identity: Caller,
         payment_id: FromPath[int],
         data: JSONBody[RefundCreate],
     ) -> PaymentOut:
-        refund = await payments.refund_payment(
-            db, settings, identity, payment_id, data, stripe_refund=stripe_pay.stripe_refunder(settings)
+        payment = await payments.get_payment(db, identity, payment_id)
+        if payment.method != PaymentMethod.STRIPE.value:
+
+            async def work() -> PaymentOut:
+                refund = await payments.refund_payment(db, settings, identity, payment_id, data, commit=False)
+                return (await payments.payments_out(db, [refund]))[0]
+
+            return await once(db, request, identity, data, PaymentOut, work)
+        seen = await replay_if_seen(db, request, identity, data, PaymentOut)
+        if seen is not None:
+            return seen
+        key = read_key(request)
+        refund = await refunds.refund(
+            db,
+            settings,
+            identity,
+            payment_id,
+            data,
+            request_key=f"{caller_of(identity)}:{key}" if key else None,
         )
-        return (await payments.payments_out(db, [refund]))[0]
+        out = (await payments.payments_out(db, [refund]))[0]
+        # A refund through Stripe spans two transactions (Stripe is asked between them), so its
+        # answer is kept after the fact; the pending request row keyed by the same
+        # Idempotency-Key is what keeps a retry from making a second refund meanwhile.
+        await remember(db, request, identity, data, out)
+        return out
 
 
 @get("/api/v1/aged-debt", opt=FIGURES, tags=["money"], summary="Aged debt per organisation")
@@ -296,8 +380,8 @@ async def ledger_entries(
 
 
 @get("/api/v1/ledger/check", opt=LEDGER, tags=["money"], summary="Reconcile the ledger with the documents")
-async def ledger_check(db: Db) -> LedgerCheck:
-    return await ledger.check(db)
+async def ledger_check(db: Db, settings: SettingsDep) -> LedgerCheck:
+    return await ledger.check(db, pending_after=timedelta(minutes=settings.stripe_pending_minutes))
 
 
 @post(
@@ -312,7 +396,7 @@ async def stripe_webhook(
 ) -> Response[dict[str, str]]:
     payload = await request.body()
     event = stripe_pay.verify(settings, payload, request.headers.get("stripe-signature"))
-    outcome = await stripe_pay.handle_event(db, settings, event)
+    outcome = await stripe_pay.handle_event(db, settings, event, on_refund=refunds.refund_event)
     return Response({"received": event["id"], "outcome": outcome}, status_code=200)
 
 

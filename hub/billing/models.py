@@ -234,16 +234,58 @@ class PaymentAllocation(Base):
 
 
 class StripeIntent(Base):
-    """A PaymentIntent made for an invoice ("Pay now"), and what became of it."""
+    """A PaymentIntent asked of Stripe for an invoice ("Pay now"), and what became of it.
+
+    The row is written and committed *before* Stripe is called (status ``pending``, no
+    ``intent_id`` yet, its own idempotency key), so a crash or a timeout leaves a trace that
+    ``hubkeeper stripe reconcile`` settles by asking Stripe again with the same key.
+    """
 
     __tablename__ = "stripe_intents"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    intent_id: Mapped[str] = mapped_column(String(100), unique=True)
+    intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     amount_pence: Mapped[int] = mapped_column(Pence)
     status: Mapped[str] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"  # asked of Stripe (or about to be); not yet known to have happened
+    SUCCEEDED = "succeeded"  # Stripe paid it back; the negative payment is recorded
+    FAILED = "failed"  # Stripe refused or the refund failed; nothing was paid back
+
+
+class StripeRefund(Base):
+    """One request to refund a Stripe payment, written and committed before Stripe is called.
+
+    Its idempotency key is its own (never derived from amounts), so asking Stripe again — a
+    retry, the reconciler, a double submit carrying the same ``Idempotency-Key`` — is the same
+    refund at Stripe. The negative :class:`Payment` is recorded only once Stripe says it
+    succeeded (from the API's answer, the reconciler or a refund webhook, whichever is first).
+    """
+
+    __tablename__ = "stripe_refunds"
+    __table_args__ = (Index("ix_stripe_refunds_pending", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    amount_pence: Mapped[int] = mapped_column(Pence)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    # The caller's Idempotency-Key (scoped to the caller), when the request carried one.
+    request_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=RefundStatus.PENDING.value)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    refund_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_by_label: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -8,6 +8,7 @@ before any service sees it; everything else is checked by the services.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -30,11 +31,12 @@ from hub.billing.schemas import (
     PaymentOut,
     RefundCreate,
 )
-from hub.billing.services import charges, debt, invoices, payments, stripe_pay
+from hub.billing.services import charges, debt, invoices, payments, refunds, stripe_pay
 from hub.config import Settings
 from hub.db import is_valid_id
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import DomainError, FieldError, InvalidInput, NotFound
+from hub.idempotency import caller_of
 from hub.models import Role
 from hub.money import format_pence
 from hub.schemas import convert_input
@@ -515,6 +517,8 @@ async def _invoice_page(
         "credit_scope": "whole",
         "refund_payment": str(refundable[0][0].id) if refundable else "",
         "refund_amount": pounds_input(refundable[0][1]) if refundable else "",
+        # One key per form shown: submitting the same form twice is one refund, not two.
+        "refund_key": uuid.uuid4().hex,
     }
     return render(
         request,
@@ -879,8 +883,14 @@ async def invoice_refund(
         data = convert_input(
             {"amount_pence": amount, "reason": form["refund_reason"], "invoice_id": invoice.id}, RefundCreate
         )
-        await payments.refund_payment(
-            db, settings, identity, payment_id, data, stripe_refund=stripe_pay.stripe_refunder(settings)
+        form_key = str(form.get("refund_key") or "")[:64]
+        await refunds.refund(
+            db,
+            settings,
+            identity,
+            payment_id,
+            data,
+            request_key=f"form:{caller_of(identity)}:{form_key}" if form_key.isalnum() else None,
         )
     except DomainError as exc:
         names = {
@@ -889,6 +899,8 @@ async def invoice_refund(
             "payment_id": "refund_payment",
             "invoice_id": "refund_payment",
         }
+        # A refused refund is a new request when sent again: a fresh key for the form.
+        form = {**form, "refund_key": uuid.uuid4().hex}
         return await _refused(
             request,
             db,

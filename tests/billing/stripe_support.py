@@ -36,6 +36,7 @@ from hub.billing.models import (
     PaymentAllocation,
     StripeEvent,
     StripeIntent,
+    StripeRefund,
 )
 from hub.config import Settings
 from hub.models import AuditEntry, OrganisationKind, RateBand, Role
@@ -306,6 +307,23 @@ def stripe_intents(hub: Hub) -> list[tuple[str, int, str, str]]:
     async def work(db: Any) -> list[tuple[str, int, str, str]]:
         rows = await db.scalars(select(StripeIntent).order_by(StripeIntent.id))
         return [(r.intent_id, r.amount_pence, r.status, r.last_error) for r in rows]
+
+    return hub.run(work)
+
+
+def stripe_refund_requests(hub: Hub) -> list[tuple[int, int, str, str | None]]:
+    """(payment id, amount, status, Stripe's refund id) of each refund request, oldest first."""
+
+    async def work(db: Any) -> list[tuple[int, int, str, str | None]]:
+        rows = await db.execute(
+            select(
+                StripeRefund.payment_id,
+                StripeRefund.amount_pence,
+                StripeRefund.status,
+                StripeRefund.stripe_refund_id,
+            ).order_by(StripeRefund.id)
+        )
+        return [tuple(row) for row in rows.all()]
 
     return hub.run(work)
 

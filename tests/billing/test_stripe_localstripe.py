@@ -27,6 +27,7 @@ from tests.billing.stripe_support import (
     stripe_events,
     stripe_intents,
     stripe_live_fixture,  # noqa: F401 - the stripe_live fixture
+    stripe_refund_requests,
     today,
     wait_for,
 )
@@ -130,7 +131,10 @@ def test_booking_is_invoiced_paid_online_and_reconciled(stripe_live: LiveHub) ->
     intent = live.stripe.client().v1.payment_intents.retrieve(intent_id)
     assert (intent.amount, intent.currency, intent.status) == (9_600, "gbp", "requires_payment_method")
     assert intent.client_secret == pay["client_secret"]
-    assert intent.metadata.to_dict() == {
+    metadata = intent.metadata.to_dict()
+    # The attempt recorded before Stripe was asked: how the reconciler finds it again.
+    assert metadata.pop("hub_attempt_id").isdigit()
+    assert metadata == {
         "invoice_id": str(invoice["id"]),
         "invoice_number": "INV-000001",
         "organisation_id": str(company),
@@ -243,7 +247,10 @@ def test_refund_goes_through_stripe_and_reopens_the_invoice(stripe_live: LiveHub
     at_stripe = client.v1.refunds.retrieve(refund["stripe_refund_id"])
     assert (at_stripe.amount, at_stripe.payment_intent, at_stripe.status) == (2_500, intent_id, "succeeded")
     assert at_stripe.metadata is not None
-    assert at_stripe.metadata.to_dict() == {"payment_id": str(payment["id"])}
+    metadata = at_stripe.metadata.to_dict()
+    # The refund request recorded before Stripe was asked: how a webhook or the reconciler finds it.
+    assert metadata.pop("hub_refund_id").isdigit()
+    assert metadata == {"payment_id": str(payment["id"])}
     assert refunded_at_stripe(live, intent_id) == 2_500
     now = get(live, f"/api/v1/invoices/{invoice['id']}")
     assert (now["status"], now["paid_pence"], now["outstanding_pence"]) == ("part_paid", 3_500, 2_500)
@@ -342,7 +349,9 @@ def test_card_payment_beyond_what_is_owed_becomes_credit(stripe_live: LiveHub) -
     assert ledger_check(live)["ok"] is True
 
 
-def test_refund_when_stripe_is_down_records_nothing(stripe_live: LiveHub) -> None:
+def test_refund_when_stripe_is_down_pays_nothing_back_and_stays_pending(stripe_live: LiveHub) -> None:
+    """The request is recorded before Stripe is asked (so a crash cannot lose it); nothing is
+    paid back in the books until Stripe says so, and the pending amount cannot be refunded twice."""
     live = stripe_live
     invoice, payment, _ = paid_online(live)
     live.stripe.stop()
@@ -356,10 +365,24 @@ def test_refund_when_stripe_is_down_records_nothing(stripe_live: LiveHub) -> Non
 
     assert response.status_code == 502, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["detail"].startswith("Stripe: ")
-    assert counts(live.hub) == before
+    detail = response.json()["detail"]
+    assert detail.startswith("Stripe: could not be reached"), detail
+    assert "recorded as pending" in detail
+    # One audit entry (the request); no payment, allocation or ledger entry.
+    assert counts(live.hub) == {**before, "audit_entries": before["audit_entries"] + 1}
+    assert stripe_refund_requests(live.hub) == [(payment["id"], 2_500, "pending", None)]
     now = get(live, f"/api/v1/invoices/{invoice['id']}")
     assert (now["status"], now["paid_pence"]) == ("paid", 6_000)
+    # £60 paid, £25 waiting on Stripe: only £35 more may be asked for meanwhile.
+    more = live.http.post(
+        f"/api/v1/payments/{payment['id']}/refund",
+        headers=live.staff,
+        json={"amount_pence": 3_501, "reason": "Goodwill", "invoice_id": invoice["id"]},
+    )
+    assert more.status_code == 422, more.text
+    assert more.json()["detail"] == (
+        "only £35.00 of this payment is left to refund (a refund is still waiting for Stripe)"
+    )
 
 
 def test_tenant_may_pay_its_own_invoice_online_but_not_another(stripe_live: LiveHub) -> None:

@@ -139,7 +139,9 @@ async def _organisation(db: AsyncSession, organisation_id: int) -> Organisation:
     return org
 
 
-async def create_manual(db: AsyncSession, actor: Identity, data: ChargeCreate) -> Charge:
+async def create_manual(
+    db: AsyncSession, actor: Identity, data: ChargeCreate, *, commit: bool = True
+) -> Charge:
     """Reception adds a charge by hand (extra cleaning, a lost key)."""
     org = await _organisation(db, data.organisation_id)
     if not org.active:
@@ -175,7 +177,10 @@ async def create_manual(db: AsyncSession, actor: Identity, data: ChargeCreate) -
         summary=f"{description} for {org.name}",
         changes={"net_pence": [None, charge.net_pence], "vat_pence": [None, charge.vat_pence]},
     )
-    await db.commit()
+    if commit:
+        await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return charge
 
 

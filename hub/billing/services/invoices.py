@@ -310,6 +310,8 @@ async def create_invoice(
         await _issue(db, settings, actor, invoice, org, on=on)
     if commit:
         await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return invoice
 
 
@@ -378,13 +380,18 @@ async def get_invoice(db: AsyncSession, viewer: Identity, invoice_id: int, *, lo
     return invoice
 
 
-async def issue_invoice(db: AsyncSession, settings: Settings, actor: Identity, invoice_id: int) -> Invoice:
+async def issue_invoice(
+    db: AsyncSession, settings: Settings, actor: Identity, invoice_id: int, *, commit: bool = True
+) -> Invoice:
     invoice = await get_invoice(db, actor, invoice_id, lock=True)
     if invoice.status != InvoiceStatus.DRAFT.value:
         raise Conflict(f"only a draft can be issued; this one is {invoice.status}", field="status")
     org = await _organisation(db, invoice.organisation_id)
     await _issue(db, settings, actor, invoice, org)
-    await db.commit()
+    if commit:
+        await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return invoice
 
 
@@ -452,6 +459,22 @@ async def release_excess(db: AsyncSession, actor: Identity, invoice: Invoice) ->
             break
 
 
+def credit_vat_pence(line: InvoiceLine, credited_net: int, credited_vat: int, net: int) -> int:
+    """The VAT a credit of ``net`` more of ``line`` carries, given what is credited already.
+
+    VAT is taken on the running total: ``vat(credited so far + net) − vat(credited so far)``, so
+    the VAT credited after any sequence of notes is the VAT of the net credited so far, and
+    exactly the line's VAT once the line is fully credited — never more. (Notes written before
+    this rule may have credited a penny more or less; the cap and the last note square it.)
+    """
+    total_net = credited_net + net
+    if total_net >= line.net_pence:
+        target = line.vat_pence
+    else:
+        target = min(vat_pence(total_net, line.vat_rate_bp), line.vat_pence)
+    return max(target - credited_vat, 0)
+
+
 async def create_credit_note(
     db: AsyncSession,
     settings: Settings,
@@ -460,8 +483,12 @@ async def create_credit_note(
     data: CreditNoteCreate,
     *,
     on: date | None = None,
+    commit: bool = True,
 ) -> Invoice:
-    """A credit note against an issued invoice, whole or per line; never more than was invoiced."""
+    """A credit note against an issued invoice, whole or per line; never more than was invoiced.
+
+    Each line's VAT is taken on the running total credited (:func:`credit_vat_pence`), so any
+    sequence of partial credits credits exactly the line's VAT once the line is fully credited."""
     original = await get_invoice(db, actor, invoice_id, lock=True)
     if original.kind != DocumentKind.INVOICE.value:
         raise RuleViolation("a credit note cannot itself be credited", field="invoice_id")
@@ -538,9 +565,7 @@ async def create_credit_note(
         lines=[],
     )
     for position, (line, net) in enumerate(wanted, start=1):
-        # The whole rest of a line credits exactly its remaining VAT, so a full credit nets to 0.
-        remaining_vat = line.vat_pence - already_vat[line.id]
-        vat = remaining_vat if net == line.net_pence - already[line.id] else vat_pence(net, line.vat_rate_bp)
+        vat = credit_vat_pence(line, already[line.id], already_vat[line.id], net)
         note.lines.append(
             InvoiceLine(
                 position=position,
@@ -577,7 +602,10 @@ async def create_credit_note(
         },
         reason=reason,
     )
-    await db.commit()
+    if commit:
+        await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return note
 
 

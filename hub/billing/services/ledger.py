@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,9 @@ from hub.billing.models import (
     Payment,
     PaymentAllocation,
     PaymentMethod,
+    RefundStatus,
+    StripeIntent,
+    StripeRefund,
 )
 from hub.billing.schemas import LedgerCheck, LedgerEntryOut, LedgerPage
 from hub.db import utcnow
@@ -272,6 +275,7 @@ class _Document:
     paid_pence: int
     credited_pence: int
     original_invoice_id: int | None
+    voided_at: datetime | None
 
     @property
     def name(self) -> str:
@@ -282,8 +286,11 @@ class _Document:
         return 1 if self.kind == DocumentKind.INVOICE.value else -1
 
 
-async def check(db: AsyncSession) -> LedgerCheck:
-    """Prove the ledger agrees with invoices, credit notes, payments, allocations and charges.
+async def check(db: AsyncSession, *, pending_after: timedelta | None = None) -> LedgerCheck:
+    """Prove the ledger agrees with invoices, credit notes, payments, allocations and charges;
+    that every document's status is the one its number and amounts make it; that no credit note
+    credits more net or VAT than its line carried; and (with ``pending_after``) that nothing
+    asked of Stripe has been left pending longer than that.
 
     Each rule compares whole-table aggregates grouped by document or payment, so the check is a
     fixed handful of queries and linear in the size of the history.
@@ -321,6 +328,7 @@ async def check(db: AsyncSession) -> LedgerCheck:
                     Invoice.paid_pence,
                     Invoice.credited_pence,
                     Invoice.original_invoice_id,
+                    Invoice.voided_at,
                 ).order_by(Invoice.id)
             )
         ).all()
@@ -429,12 +437,50 @@ async def check(db: AsyncSession) -> LedgerCheck:
             problems.append(
                 f"{doc.name}: paid {doc.paid_pence}p but its allocations add up to {paid_on.get(doc.id, 0)}p"
             )
-        if doc.status not in (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value):
-            if doc.gross_pence - doc.credited_pence - doc.paid_pence < 0:
-                problems.append(f"{doc.name}: more paid and credited than invoiced")
-            should_be = status_for(doc.kind, doc.status, doc.gross_pence, doc.credited_pence, doc.paid_pence)
-            if doc.status != should_be:
-                problems.append(f"{doc.name}: status {doc.status} but its amounts say {should_be}")
+        if doc.number is not None and doc.gross_pence - doc.credited_pence - doc.paid_pence < 0:
+            problems.append(f"{doc.name}: more paid and credited than invoiced")
+    for doc in documents:
+        should_be = derived_status(doc)
+        if doc.status != should_be:
+            problems.append(f"{doc.name}: status {doc.status} but its number and amounts say {should_be}")
+        if doc.number is None and doc.number_text is not None:
+            problems.append(f"{doc.name}: has a number's text but no number")
+
+    # 3c. No credit note credits more of a line, net or VAT, than the line carried; a line
+    # credited in full has had exactly its VAT credited.
+    original_lines = {
+        int(line_id): (int(net), int(vat))
+        for line_id, net, vat in (
+            await db.execute(
+                select(InvoiceLine.id, InvoiceLine.net_pence, InvoiceLine.vat_pence)
+                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                .where(Invoice.kind == DocumentKind.INVOICE.value)
+            )
+        ).all()
+    }
+    for line_id, net, vat in (
+        await db.execute(
+            select(
+                InvoiceLine.credits_line_id,
+                func.sum(InvoiceLine.net_pence),
+                func.sum(InvoiceLine.vat_pence),
+            )
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(InvoiceLine.credits_line_id.is_not(None), Invoice.number.is_not(None))
+            .group_by(InvoiceLine.credits_line_id)
+        )
+    ).all():
+        line_net, line_vat = original_lines.get(int(line_id or 0), (0, 0))
+        credited_net, credited_vat = int(net or 0), int(vat or 0)
+        if credited_net > line_net:
+            problems.append(f"invoice line {line_id}: {credited_net}p net credited of {line_net}p")
+        if credited_vat > line_vat:
+            problems.append(f"invoice line {line_id}: {credited_vat}p VAT credited of {line_vat}p charged")
+        elif credited_net == line_net and credited_vat != line_vat:
+            problems.append(
+                f"invoice line {line_id}: credited in full "
+                f"but {credited_vat}p of its {line_vat}p VAT credited"
+            )
 
     # 3b. Charges and invoice lines point at each other: an invoiced charge is on exactly the
     # invoice it names, and a live invoice's lines are its charges.
@@ -479,6 +525,33 @@ async def check(db: AsyncSession) -> LedgerCheck:
                 f"its invoices and payments say {owed.get(org_id, 0)}p"
             )
 
+    # 5. Nothing asked of Stripe is left hanging: a crash or a timeout between asking and
+    # recording leaves a pending row, which `hubkeeper stripe reconcile` settles.
+    if pending_after is not None:
+        cutoff = utcnow() - pending_after
+        for attempt_id, invoice_id in (
+            await db.execute(
+                select(StripeIntent.id, StripeIntent.invoice_id).where(
+                    StripeIntent.status == "pending", StripeIntent.created_at < cutoff
+                )
+            )
+        ).all():
+            problems.append(
+                f"Pay now attempt {attempt_id} for invoice {invoice_id} is still pending with Stripe "
+                "(run `hubkeeper stripe reconcile`)"
+            )
+        for request_id, payment_id, amount in (
+            await db.execute(
+                select(StripeRefund.id, StripeRefund.payment_id, StripeRefund.amount_pence).where(
+                    StripeRefund.status == RefundStatus.PENDING.value, StripeRefund.created_at < cutoff
+                )
+            )
+        ).all():
+            problems.append(
+                f"refund request {request_id} of {int(amount)}p from payment {payment_id} is still pending "
+                "with Stripe (run `hubkeeper stripe reconcile`)"
+            )
+
     return LedgerCheck(
         ok=not problems,
         journals=len(journals),
@@ -503,6 +576,16 @@ def status_for(kind: str, status: str, gross_pence: int, credited_pence: int, pa
     if paid_pence > 0:
         return InvoiceStatus.PART_PAID.value
     return InvoiceStatus.ISSUED.value
+
+
+def derived_status(doc: _Document) -> str:
+    """The one status a document's number, voiding and amounts allow: no number → draft, or void
+    once voided; a credit note with a number → issued; an invoice with one → by its amounts."""
+    if doc.number is None:
+        return InvoiceStatus.VOID.value if doc.voided_at is not None else InvoiceStatus.DRAFT.value
+    return status_for(
+        doc.kind, InvoiceStatus.ISSUED.value, doc.gross_pence, doc.credited_pence, doc.paid_pence
+    )
 
 
 def invoice_status(invoice: Invoice) -> str:

@@ -8,7 +8,6 @@ that refers to the one it pays back; nothing is ever edited or deleted.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -22,6 +21,8 @@ from hub.billing.models import (
     Payment,
     PaymentAllocation,
     PaymentMethod,
+    RefundStatus,
+    StripeRefund,
 )
 from hub.billing.schemas import (
     AllocateRequest,
@@ -189,6 +190,8 @@ async def record_payment(
     )
     if commit:
         await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return payment
 
 
@@ -205,7 +208,7 @@ async def get_payment(db: AsyncSession, viewer: Identity, payment_id: int, *, lo
 
 
 async def allocate_credit(
-    db: AsyncSession, actor: Identity, payment_id: int, data: AllocateRequest
+    db: AsyncSession, actor: Identity, payment_id: int, data: AllocateRequest, *, commit: bool = True
 ) -> Payment:
     """Use a payment's unallocated credit to settle an invoice of the same organisation."""
     payment = await get_payment(db, actor, payment_id, lock=True)
@@ -236,74 +239,88 @@ async def allocate_credit(
         summary=f"{format_pence(data.amount_pence)} of credit applied to {invoice.number_text}",
         changes={"invoice": [None, invoice.number_text], "amount_pence": [None, data.amount_pence]},
     )
-    await db.commit()
+    if commit:
+        await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return payment
 
 
-# Calls Stripe's Refunds API for (payment, amount, already refunded) and answers the refund's id.
-StripeRefunder = Callable[[Payment, int, int], Awaitable[str]]
+async def pending_refunds(db: AsyncSession, payment_id: int) -> dict[int | None, int]:
+    """Refunds of this payment asked of Stripe and not yet settled, by the invoice they come
+    from (None: from credit). They count as spent until Stripe says otherwise."""
+    rows = await db.execute(
+        select(StripeRefund.invoice_id, func.sum(StripeRefund.amount_pence))
+        .where(StripeRefund.payment_id == payment_id, StripeRefund.status == RefundStatus.PENDING.value)
+        .group_by(StripeRefund.invoice_id)
+    )
+    return {invoice_id: int(amount or 0) for invoice_id, amount in rows.all()}
 
 
-async def refund_payment(
-    db: AsyncSession,
-    settings: Settings,
-    actor: Identity,
-    payment_id: int,
-    data: RefundCreate,
-    *,
-    stripe_refund: StripeRefunder | None = None,
-) -> Payment:
-    """Pay money back. Never more than the payment has left (after earlier refunds), and never
-    more than it paid on the invoice named, or than its credit when no invoice is named."""
-    payment = await get_payment(db, actor, payment_id, lock=True)
-    if payment.amount_pence <= 0:
-        raise RuleViolation("a refund cannot itself be refunded", field="payment_id")
-    reason = data.reason.strip()
-    if not reason:
-        raise InvalidInput("say why the money is paid back", field="reason")
-    refunded = -int(
+async def refunded_so_far(db: AsyncSession, payment: Payment) -> int:
+    return -int(
         await db.scalar(
             select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.refund_of_id == payment.id)
         )
         or 0
     )
-    left = payment.amount_pence - refunded
+
+
+async def check_refund(db: AsyncSession, payment: Payment, data: RefundCreate) -> Invoice | None:
+    """Refuse a refund the payment cannot cover: never more than it has left (after earlier and
+    pending refunds), than it paid on the invoice named, or than its credit when none is named.
+    Answers the invoice named (locked), if any."""
+    if payment.amount_pence <= 0:
+        raise RuleViolation("a refund cannot itself be refunded", field="payment_id")
+    if not data.reason.strip():
+        raise InvalidInput("say why the money is paid back", field="reason")
+    pending = await pending_refunds(db, payment.id)
+    left = payment.amount_pence - await refunded_so_far(db, payment) - sum(pending.values())
     if data.amount_pence > left:
         raise RuleViolation(
-            f"only {format_pence(left)} of this payment is left to refund", field="amount_pence"
+            f"only {format_pence(max(left, 0))} of this payment is left to refund"
+            + (" (a refund is still waiting for Stripe)" if pending else ""),
+            field="amount_pence",
         )
     invoice: Invoice | None = None
     if data.invoice_id is not None:
         invoice = await db.scalar(select(Invoice).where(Invoice.id == data.invoice_id).with_for_update())
         if invoice is None or invoice.organisation_id != payment.organisation_id:
             raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
-        on_invoice = await unallocated(db, payment, invoice_id=invoice.id)
+        on_invoice = await unallocated(db, payment, invoice_id=invoice.id) - pending.get(invoice.id, 0)
         if data.amount_pence > on_invoice:
             raise RuleViolation(
-                f"this payment paid only {format_pence(on_invoice)} on {invoice.number_text}",
+                f"this payment paid only {format_pence(max(on_invoice, 0))} on {invoice.number_text}",
                 field="amount_pence",
             )
     else:
-        credit = await unallocated(db, payment)
+        credit = await unallocated(db, payment) - pending.get(None, 0)
         if data.amount_pence > credit:
             raise RuleViolation(
-                f"this payment has only {format_pence(credit)} of unallocated credit; "
+                f"this payment has only {format_pence(max(credit, 0))} of unallocated credit; "
                 "name the invoice to refund what it paid there",
                 field="amount_pence",
             )
-    stripe_refund_id = None
-    if payment.method == PaymentMethod.STRIPE.value:
-        if stripe_refund is None:
-            raise RuleViolation(
-                "this was paid through Stripe, which is not configured here, so it cannot be refunded",
-                field="payment_id",
-            )
-        # Stripe first: if it refuses, nothing is written here.
-        stripe_refund_id = await stripe_refund(payment, data.amount_pence, refunded)
+    return invoice
+
+
+async def record_refund(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    payment: Payment,
+    invoice: Invoice | None,
+    amount_pence: int,
+    reason: str,
+    *,
+    stripe_refund_id: str | None = None,
+) -> Payment:
+    """Write the negative payment, its allocation and journal, and the audit entry (no commit)."""
+    refunded = await refunded_so_far(db, payment)
     refund = Payment(
         organisation_id=payment.organisation_id,
         method=payment.method,
-        amount_pence=-data.amount_pence,
+        amount_pence=-amount_pence,
         received_on=today(settings),
         reference=f"Refund of payment {payment.id}",
         note=reason,
@@ -316,7 +333,7 @@ async def refund_payment(
     db.add(refund)
     await db.flush()
     if invoice is not None:
-        db.add(allocate(refund, invoice, -data.amount_pence, actor))
+        db.add(allocate(refund, invoice, -amount_pence, actor))
     ledger.post_payment(db, refund)
     audit.record(
         db,
@@ -324,12 +341,37 @@ async def refund_payment(
         "payment.refunded",
         "payment",
         payment.id,
-        summary=f"Refunded {format_pence(data.amount_pence)} of payment {payment.id}"
+        summary=f"Refunded {format_pence(amount_pence)} of payment {payment.id}"
         + (f" on {invoice.number_text}" if invoice else " from credit"),
-        changes={"refunded_pence": [refunded, refunded + data.amount_pence], "refund_id": [None, refund.id]},
+        changes={"refunded_pence": [refunded, refunded + amount_pence], "refund_id": [None, refund.id]},
         reason=reason,
     )
-    await db.commit()
+    return refund
+
+
+async def refund_payment(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    payment_id: int,
+    data: RefundCreate,
+    *,
+    commit: bool = True,
+) -> Payment:
+    """Pay money back by hand (cash, cheque, BACS, a card at the desk): checked, then recorded
+    in one transaction. Stripe payments are refunded through Stripe
+    (:func:`hub.billing.services.refunds.refund`)."""
+    payment = await get_payment(db, actor, payment_id, lock=True)
+    if payment.method == PaymentMethod.STRIPE.value:
+        raise RuleViolation("a Stripe payment is refunded through Stripe", field="payment_id")
+    invoice = await check_refund(db, payment, data)
+    refund = await record_refund(
+        db, settings, actor, payment, invoice, data.amount_pence, data.reason.strip()
+    )
+    if commit:
+        await db.commit()
+    else:
+        await db.flush()  # so what the caller reads next sees it
     return refund
 
 

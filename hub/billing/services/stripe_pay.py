@@ -8,11 +8,14 @@ payments. The SDK is synchronous, so its calls run in a worker thread, never on 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import anyio
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +38,12 @@ SIGNATURE_TOLERANCE = 300
 WEBHOOK_ACTOR = Identity(user_id=None, email="stripe-webhook", name="Stripe", role=Role.ADMIN, via="system")
 
 
+class StripeNoAnswer(UpstreamError):
+    """Stripe did not answer (timeout, connection lost, or its own 5xx): whether it acted is not
+    known. What was asked stays pending here, and asking again with the same idempotency key —
+    a retry, or ``hubkeeper stripe reconcile`` — settles it."""
+
+
 def client(settings: Settings) -> stripe.StripeClient:
     if settings.stripe_secret_key is None:
         raise RuleViolation(
@@ -44,70 +53,99 @@ def client(settings: Settings) -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.stripe_secret_key,
         base_addresses=base or {},  # type: ignore[arg-type]
-        max_network_retries=1,
+        # One try, a short timeout: the person at the screen gets an answer in seconds, and the
+        # idempotency key makes asking again safe.
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=settings.stripe_timeout_seconds),
     )
 
 
-async def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
+async def _call(settings: Settings, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the (synchronous) SDK in a worker thread, never inside a database transaction.
+
+    Gives up after the configured timeout even if the socket does not (a server that trickles
+    bytes): the thread is abandoned, and it holds no lock of ours.
+    """
+
     def run() -> Any:
         return function(*args, **kwargs)
 
+    limit = settings.stripe_timeout_seconds
     try:
-        return await anyio.to_thread.run_sync(run)
+        with anyio.fail_after(limit + 1):
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+    except TimeoutError as exc:
+        raise StripeNoAnswer(f"Stripe: no answer within {limit:g} seconds") from exc
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise StripeNoAnswer(f"Stripe: could not be reached ({_message(exc)})") from exc
     except stripe.StripeError as exc:
-        message = getattr(exc, "user_message", None) or str(exc) or "Stripe refused the request"
-        raise UpstreamError(f"Stripe: {message}") from exc
+        if exc.http_status is None or exc.http_status >= 500:
+            raise StripeNoAnswer(f"Stripe: {_message(exc)}") from exc
+        raise UpstreamError(f"Stripe: {_message(exc)}") from exc
+
+
+def _message(exc: stripe.StripeError) -> str:
+    return getattr(exc, "user_message", None) or str(exc) or "Stripe refused the request"
+
+
+OPEN_INTENT = ("pending", "created", "requires_payment_method", "requires_confirmation")
+
+
+async def _open_attempt(db: AsyncSession, invoice_id: int, amount: int) -> StripeIntent | None:
+    found: StripeIntent | None = await db.scalar(
+        select(StripeIntent)
+        .where(
+            StripeIntent.invoice_id == invoice_id,
+            StripeIntent.amount_pence == amount,
+            StripeIntent.status.in_(OPEN_INTENT),
+        )
+        .order_by(StripeIntent.id.desc())
+        .limit(1)
+    )
+    return found
+
+
+async def _wait_for_answer(db: AsyncSession, settings: Settings, attempt_id: int) -> StripeIntent | None:
+    """Another click is asking Stripe for this very intent: wait (briefly, outside any write
+    lock) for its answer rather than ask again."""
+    deadline = anyio.current_time() + settings.stripe_timeout_seconds + 2
+    while anyio.current_time() < deadline:
+        await anyio.sleep(0.1)
+        attempt = await db.get(StripeIntent, attempt_id, populate_existing=True)
+        await db.rollback()
+        if attempt is None or attempt.intent_id is not None or attempt.status not in OPEN_INTENT:
+            return attempt
+    return None
 
 
 async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoice_id: int) -> PayNowOut:
-    """A PaymentIntent for what is owed now. Asking again for the same amount reuses the open
-    intent, and the idempotency key makes a double click one intent at Stripe too."""
+    """A PaymentIntent for what is owed now, in three steps so that no database lock is held
+    while Stripe is asked: (1) record the attempt, with its own idempotency key, and commit;
+    (2) ask Stripe, with a short timeout; (3) record Stripe's answer. Asking again for the same
+    amount reuses the open attempt (and so the same intent)."""
     stripe_client = client(settings)
-    # Locked: simultaneous "Pay now" clicks for one invoice queue here and share one intent.
+    # 1. Under the invoice's lock: what is owed, and the attempt that will pay it.
     invoice = await get_invoice(db, viewer, invoice_id, lock=True)
     if invoice.kind != DocumentKind.INVOICE.value or invoice.outstanding_pence <= 0:
         raise RuleViolation(payments._why_not_payable(invoice), field="invoice_id")
     if invoice.status not in payments.PAYABLE:
         raise RuleViolation(payments._why_not_payable(invoice), field="invoice_id")
     amount = invoice.outstanding_pence
-    existing = await db.scalar(
-        select(StripeIntent).where(
-            StripeIntent.invoice_id == invoice.id,
-            StripeIntent.amount_pence == amount,
-            StripeIntent.status.in_(["requires_payment_method", "requires_confirmation", "created"]),
+    attempt = await _open_attempt(db, invoice.id, amount)
+    in_flight = attempt is not None and attempt.intent_id is None
+    if attempt is None:
+        attempt = StripeIntent(
+            invoice_id=invoice.id,
+            intent_id=None,
+            idempotency_key=f"hub-pay-{uuid.uuid4().hex}",
+            amount_pence=amount,
+            status="pending",
+            last_error="",
+            created_at=utcnow(),
+            updated_at=utcnow(),
         )
-    )
-    if existing is not None:
-        intent = await _call(stripe_client.v1.payment_intents.retrieve, existing.intent_id)
-    else:
-        attempts = await db.scalar(
-            select(func.count()).select_from(StripeIntent).where(StripeIntent.invoice_id == invoice.id)
-        )
-        intent = await _call(
-            stripe_client.v1.payment_intents.create,
-            {
-                "amount": amount,
-                "currency": CURRENCY,
-                "payment_method_types": ["card"],
-                "metadata": {
-                    "invoice_id": str(invoice.id),
-                    "invoice_number": invoice.number_text or "",
-                    "organisation_id": str(invoice.organisation_id),
-                },
-            },
-            {"idempotency_key": f"hub-invoice-{invoice.id}-{amount}-{attempts}"},
-        )
-        db.add(
-            StripeIntent(
-                invoice_id=invoice.id,
-                intent_id=intent.id,
-                amount_pence=amount,
-                status="created",
-                last_error="",
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-        )
+        db.add(attempt)
+        await db.flush()
         audit.record(
             db,
             viewer,
@@ -115,13 +153,39 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
             "invoice",
             invoice.id,
             summary=f"Online payment of {format_pence(amount)} started for {invoice.number_text}",
-            changes={"payment_intent": [None, intent.id]},
+            changes={"stripe_attempt": [None, attempt.id]},
         )
+    attempt_id, key = attempt.id, attempt.idempotency_key
+    number, organisation_id = invoice.number_text or "", invoice.organisation_id
+    recent = attempt.created_at > utcnow() - timedelta(seconds=settings.stripe_timeout_seconds + 2)
+    await db.commit()  # the lock is released before Stripe is called
+
+    # 2. Ask Stripe, outside any transaction.
+    if in_flight and recent:
+        answered = await _wait_for_answer(db, settings, attempt_id)
+        if answered is not None and answered.intent_id is not None:
+            attempt = answered
+    if attempt.intent_id is not None:
+        intent = await _call(settings, stripe_client.v1.payment_intents.retrieve, attempt.intent_id)
+    else:
         try:
-            await db.commit()
-        except IntegrityError:
-            # A double click raced us to the same intent (same idempotency key): it is recorded.
-            await db.rollback()
+            intent = await _call(
+                settings,
+                stripe_client.v1.payment_intents.create,
+                intent_params(invoice_id, number, organisation_id, amount, attempt_id),
+                {"idempotency_key": key or f"hub-pay-attempt-{attempt_id}"},
+            )
+        except StripeNoAnswer:
+            raise  # stays pending: the reconciler (or the next click) asks again with the same key
+        except UpstreamError as exc:
+            await attempt_failed(db, attempt_id, exc.detail)
+            raise
+        # 3. Record the answer.
+        intent_id = await record_intent(db, attempt_id, str(intent.id))
+        if intent_id != intent.id:
+            # A simultaneous click recorded another intent first (only a Stripe that ignores
+            # idempotency keys makes two): offer the recorded one, so there is one to pay.
+            intent = await _call(settings, stripe_client.v1.payment_intents.retrieve, intent_id)
     return PayNowOut(
         payment_intent_id=intent.id,
         client_secret=intent.client_secret,
@@ -131,28 +195,50 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
     )
 
 
-def stripe_refunder(settings: Settings) -> payments.StripeRefunder | None:
-    if settings.stripe_secret_key is None:
-        return None
-    stripe_client = client(settings)
+def intent_params(
+    invoice_id: int, number: str, organisation_id: int, amount: int, attempt_id: int
+) -> dict[str, Any]:
+    """What a PaymentIntent is asked for; the same for a retry, as Stripe's idempotency wants."""
+    return {
+        "amount": amount,
+        "currency": CURRENCY,
+        "payment_method_types": ["card"],
+        "metadata": {
+            "invoice_id": str(invoice_id),
+            "invoice_number": number,
+            "organisation_id": str(organisation_id),
+            "hub_attempt_id": str(attempt_id),
+        },
+    }
 
-    async def refund(payment: Payment, amount_pence: int, refunded_pence: int) -> str:
-        if payment.stripe_payment_intent_id is None:
-            raise RuleViolation("this payment has no Stripe payment to refund", field="payment_id")
-        refunded = await _call(
-            stripe_client.v1.refunds.create,
-            {
-                "payment_intent": payment.stripe_payment_intent_id,
-                "amount": amount_pence,
-                "metadata": {"payment_id": str(payment.id)},
-            },
-            # The same refund asked for again (say, after our commit failed) is the same refund at
-            # Stripe; a further refund follows a recorded one, so its key differs.
-            {"idempotency_key": f"hub-refund-{payment.id}-after-{refunded_pence}-{amount_pence}"},
-        )
-        return str(refunded.id)
 
-    return refund
+async def record_intent(db: AsyncSession, attempt_id: int, intent_id: str) -> str:
+    """Record Stripe's intent on a pending attempt (once); answers the intent id on record."""
+    attempt = await db.scalar(select(StripeIntent).where(StripeIntent.id == attempt_id).with_for_update())
+    if attempt is None:
+        raise NotFound("That payment attempt was not found.")
+    if attempt.intent_id is None:
+        attempt.intent_id = intent_id
+        attempt.status = "created"
+        attempt.updated_at = utcnow()
+        try:
+            await db.commit()
+        except IntegrityError:
+            await db.rollback()
+            return intent_id
+        return intent_id
+    recorded = attempt.intent_id
+    await db.commit()
+    return recorded
+
+
+async def attempt_failed(db: AsyncSession, attempt_id: int, message: str) -> None:
+    attempt = await db.scalar(select(StripeIntent).where(StripeIntent.id == attempt_id).with_for_update())
+    if attempt is not None and attempt.intent_id is None:
+        attempt.status = "failed"
+        attempt.last_error = message[:1000]
+        attempt.updated_at = utcnow()
+    await db.commit()
 
 
 def verify(settings: Settings, payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -183,7 +269,13 @@ def verify(settings: Settings, payload: bytes, signature: str | None) -> dict[st
     return event
 
 
-async def handle_event(db: AsyncSession, settings: Settings, event: dict[str, Any]) -> str:
+# Settles refund events; set by hub.billing.services.refunds, which builds on this module.
+RefundHandler = Callable[[AsyncSession, Settings, dict[str, Any]], Awaitable[str]]
+
+
+async def handle_event(
+    db: AsyncSession, settings: Settings, event: dict[str, Any], *, on_refund: RefundHandler | None = None
+) -> str:
     """Process a verified event once. Answers what happened: "processed", "duplicate" or "ignored".
 
     The event id is stored in the same transaction as its effect, so a redelivery — even one
@@ -198,6 +290,17 @@ async def handle_event(db: AsyncSession, settings: Settings, event: dict[str, An
         outcome = await _succeeded(db, settings, data)
     elif event_type == "payment_intent.payment_failed" and isinstance(data, dict):
         outcome = await _failed(db, data)
+    elif event_type in ("refund.created", "refund.updated") and on_refund and isinstance(data, dict):
+        outcome = await on_refund(db, settings, data)
+    elif event_type == "charge.refunded" and on_refund and isinstance(data, dict):
+        refunds = data.get("refunds")
+        listed = refunds.get("data") if isinstance(refunds, dict) else None
+        outcomes = [
+            await on_refund(db, settings, {"payment_intent": data.get("payment_intent"), **item})
+            for item in (listed or [])
+            if isinstance(item, dict)
+        ]
+        outcome = "; ".join(outcomes) if outcomes else "ignored"
     db.add(StripeEvent(event_id=event_id, type=event_type[:100], received_at=utcnow(), outcome=outcome))
     try:
         await db.commit()
