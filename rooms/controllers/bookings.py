@@ -23,6 +23,7 @@ from rooms.schemas import (
     SeriesOut,
     SeriesPreview,
     clock,
+    within_calendar,
 )
 from rooms.services import bookings as service
 from rooms.services import series as series_service
@@ -49,7 +50,8 @@ class BookingController(Controller):
         organisation_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         include_cancelled: FromQuery[bool] = False,
     ) -> BookingPage:
-        last = to or from_
+        within_calendar(from_, "from")
+        last = within_calendar(to or from_, "to")
         if last < from_:
             raise InvalidInput("must not be before from", field="to")
         if last - from_ > MAX_RANGE:

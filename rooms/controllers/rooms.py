@@ -31,6 +31,7 @@ from rooms.schemas import (
     RoomOut,
     RoomUpdate,
     clock,
+    within_calendar,
 )
 from rooms.services import availability, pricing
 from rooms.services import rooms as service
@@ -78,6 +79,7 @@ class RoomController(Controller):
         date_: Annotated[date, QueryParameter(name="date", description="first local date")],
         days: Annotated[int, QueryParameter(ge=1, le=7)] = 1,
     ) -> list[RoomDay]:
+        within_calendar(date_, "date")
         room = await service.get_room(db, room_id)
         return await availability.free_slots(db, settings, room, date_, days)
 
@@ -158,6 +160,7 @@ async def rooms_free(
     capacity: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
     features: Annotated[str | None, QueryParameter(max_length=300, description="comma-separated")] = None,
 ) -> list[FreeRoom]:
+    within_calendar(date_, "date")
     wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
     from rooms.models import FEATURES
 
