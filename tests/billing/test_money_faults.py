@@ -28,6 +28,7 @@ from sqlalchemy import update
 
 from hub.billing.models import StripeRefund
 from hub.billing.services import reconcile
+from hub.db import utcnow
 from hub.models import Role
 from tests.billing.stripe_support import (
     LiveHub,
@@ -116,11 +117,10 @@ def paid_by_webhook(
 def test_a_trustee_cannot_start_a_card_payment(stripe_live: LiveHub) -> None:
     live = stripe_live
     invoice = issue_invoice(live.http, live.staff, live.hub.make_org())
+    trustee = live.hub.headers_for(Role.TRUSTEE)
     before = counts(live.hub)
 
-    response = live.http.post(
-        f"/api/v1/invoices/{invoice['id']}/pay", headers=live.hub.headers_for(Role.TRUSTEE)
-    )
+    response = live.http.post(f"/api/v1/invoices/{invoice['id']}/pay", headers=trustee)
 
     assert response.status_code == 403, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -162,7 +162,7 @@ def test_a_stripe_that_never_answers_does_not_stop_other_writers(
         staff = hub.headers_for(Role.RECEPTIONIST)
         org, other = hub.make_org(), hub.make_org()
         invoice = issue_invoice(hub.client, staff, org)
-        _, payment_id = paid_by_webhook(hub, staff, other)
+        paid_invoice, payment_id = paid_by_webhook(hub, staff, other)
 
         # The normal speed of a write, measured first in the same run.
         quiet = threading.Event()
@@ -186,7 +186,7 @@ def test_a_stripe_that_never_answers_does_not_stop_other_writers(
                 args=(
                     "refund",
                     f"/api/v1/payments/{payment_id}/refund",
-                    {"amount_pence": 500, "reason": "Goodwill"},
+                    {"amount_pence": 500, "reason": "Goodwill", "invoice_id": paid_invoice},
                 ),
             ),
         ]
@@ -296,6 +296,7 @@ def test_a_refund_left_pending_by_a_timeout_is_settled_once_by_the_reconciler(
     up = stripe_settings(settings, api_base=localstripe.url)
     with hub_for(up) as hub:
         staff = hub.headers_for(Role.RECEPTIONIST)
+        admin = hub.headers_for(Role.ADMIN)
         org = hub.make_org()
         invoice = issue_invoice(hub.client, staff, org)
         pay = hub.client.post(f"/api/v1/invoices/{invoice['id']}/pay", headers=staff)
@@ -324,7 +325,7 @@ def test_a_refund_left_pending_by_a_timeout_is_settled_once_by_the_reconciler(
         assert stripe_refund_requests(hub) == [(payment_id, 2_000, "pending", None)]
         # The ledger check names it once it has waited too long.
         hub.run(an_hour_older)
-        check = hub.client.get("/api/v1/ledger/check", headers=hub.headers_for(Role.ADMIN)).json()
+        check = hub.client.get("/api/v1/ledger/check", headers=admin).json()
         assert check["ok"] is False
         assert check["problems"] == [
             f"refund request 1 of 2000p from payment {payment_id} is still pending with Stripe "
@@ -341,14 +342,14 @@ def test_a_refund_left_pending_by_a_timeout_is_settled_once_by_the_reconciler(
         assert retry.json()["amount_pence"] == -2_000
         refunds_at_stripe = localstripe.client().v1.refunds.list({"payment_intent": intent_id}).data
         assert [(r.amount, r.id) for r in refunds_at_stripe] == [(2_000, retry.json()["stripe_refund_id"])]
-        check = hub.client.get("/api/v1/ledger/check", headers=hub.headers_for(Role.ADMIN)).json()
+        check = hub.client.get("/api/v1/ledger/check", headers=admin).json()
         assert check["ok"] is True, check["problems"]
         payments = hub.client.get(f"/api/v1/payments?invoice_id={invoice['id']}", headers=staff).json()
         assert sorted(p["amount_pence"] for p in payments["items"]) == [-2_000, 6_000]
 
 
 async def an_hour_older(db: Any) -> None:
-    await db.execute(update(StripeRefund).values(created_at=StripeRefund.created_at - timedelta(hours=1)))
+    await db.execute(update(StripeRefund).values(created_at=utcnow() - timedelta(hours=1)))
     await db.commit()
 
 

@@ -221,7 +221,13 @@ async def _open_charges(db: AsyncSession, org: Organisation, data: InvoiceCreate
         query = query.where(Charge.supply_date <= data.supplied_up_to)
     # Lock the charges (PostgreSQL) so two invoices cannot both take one; SQLite's writer already
     # holds the database.
-    charges = list(await db.scalars(query.order_by(Charge.supply_date, Charge.id).with_for_update()))
+    charges = list(
+        await db.scalars(
+            query.order_by(Charge.supply_date, Charge.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
     if data.charge_ids is not None and len(charges) != len(set(data.charge_ids)):
         found = {c.id for c in charges}
         missing = sorted(set(data.charge_ids) - found)
@@ -366,7 +372,7 @@ async def get_invoice(db: AsyncSession, viewer: Identity, invoice_id: int, *, lo
     if is_valid_id(invoice_id):
         query = select(Invoice).where(Invoice.id == invoice_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         invoice = await db.scalar(query)
     if invoice is None:
         raise NotFound("That invoice was not found.")

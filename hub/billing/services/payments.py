@@ -122,7 +122,13 @@ async def record_payment(
         if len(set(ids)) != len(ids):
             raise InvalidInput("each invoice may appear once", field="allocations")
         invoices = {
-            i.id: i for i in await db.scalars(select(Invoice).where(Invoice.id.in_(ids)).with_for_update())
+            i.id: i
+            for i in await db.scalars(
+                select(Invoice)
+                .where(Invoice.id.in_(ids))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
         }
         for index, item in enumerate(data.allocations):
             invoice = invoices.get(item.invoice_id)
@@ -150,6 +156,7 @@ async def record_payment(
             )
             .order_by(Invoice.due_date, Invoice.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         ):
             if left <= 0:
                 break
@@ -200,7 +207,7 @@ async def get_payment(db: AsyncSession, viewer: Identity, payment_id: int, *, lo
     if is_valid_id(payment_id):
         query = select(Payment).where(Payment.id == payment_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         payment = await db.scalar(query)
     if payment is None or (viewer.role == Role.TENANT and payment.organisation_id != viewer.organisation_id):
         raise NotFound("That payment was not found.")
@@ -214,7 +221,12 @@ async def allocate_credit(
     payment = await get_payment(db, actor, payment_id, lock=True)
     if payment.amount_pence <= 0:
         raise RuleViolation("a refund has no credit to allocate", field="payment_id")
-    invoice = await db.scalar(select(Invoice).where(Invoice.id == data.invoice_id).with_for_update())
+    invoice = await db.scalar(
+        select(Invoice)
+        .where(Invoice.id == data.invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if invoice is None or invoice.organisation_id != payment.organisation_id:
         raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
     if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE:
@@ -284,7 +296,12 @@ async def check_refund(db: AsyncSession, payment: Payment, data: RefundCreate) -
         )
     invoice: Invoice | None = None
     if data.invoice_id is not None:
-        invoice = await db.scalar(select(Invoice).where(Invoice.id == data.invoice_id).with_for_update())
+        invoice = await db.scalar(
+            select(Invoice)
+            .where(Invoice.id == data.invoice_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if invoice is None or invoice.organisation_id != payment.organisation_id:
             raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
         on_invoice = await unallocated(db, payment, invoice_id=invoice.id) - pending.get(invoice.id, 0)

@@ -176,7 +176,12 @@ async def settle(
 ) -> str:
     """Record what Stripe says became of a refund request — once, whoever says it first (the
     API call's answer, the reconciler, a webhook). Answers the request's status."""
-    request = await db.scalar(select(StripeRefund).where(StripeRefund.id == request_id).with_for_update())
+    request = await db.scalar(
+        select(StripeRefund)
+        .where(StripeRefund.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if request is None:
         raise NotFound("That refund request was not found.")
     if request.status != RefundStatus.PENDING.value:
@@ -194,12 +199,20 @@ async def settle(
         via="system",
     )
     if status == "succeeded":
-        payment = await db.scalar(select(Payment).where(Payment.id == request.payment_id).with_for_update())
+        payment = await db.scalar(
+            select(Payment)
+            .where(Payment.id == request.payment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         assert payment is not None
         invoice = None
         if request.invoice_id is not None:
             invoice = await db.scalar(
-                select(Invoice).where(Invoice.id == request.invoice_id).with_for_update()
+                select(Invoice)
+                .where(Invoice.id == request.invoice_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
             )
         recorded = await payments.record_refund(
             db,
@@ -267,7 +280,10 @@ async def record_stripe_side_refund(
     if await db.scalar(select(Payment.id).where(Payment.stripe_refund_id == refund_id)):
         return f"refund {refund_id} already recorded"
     payment = await db.scalar(
-        select(Payment).where(Payment.stripe_payment_intent_id == intent_id).with_for_update()
+        select(Payment)
+        .where(Payment.stripe_payment_intent_id == intent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if payment is None:
         return f"no payment for {intent_id}"
@@ -302,7 +318,12 @@ async def record_stripe_side_refund(
             part = min(rest, on_invoice)
             if part <= 0:
                 continue
-            invoice = await db.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+            invoice = await db.scalar(
+                select(Invoice)
+                .where(Invoice.id == invoice_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
             recorded.append(
                 await payments.record_refund(
                     db,

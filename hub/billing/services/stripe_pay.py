@@ -77,6 +77,8 @@ async def _call(settings: Settings, function: Any, *args: Any, **kwargs: Any) ->
     except TimeoutError as exc:
         raise StripeNoAnswer(f"Stripe: no answer within {limit:g} seconds") from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        if "timeout" in str(exc).lower() or "timed out" in str(exc).lower():
+            raise StripeNoAnswer(f"Stripe: no answer within {limit:g} seconds") from exc
         raise StripeNoAnswer(f"Stripe: could not be reached ({_message(exc)})") from exc
     except stripe.StripeError as exc:
         if exc.http_status is None or exc.http_status >= 500:
@@ -214,7 +216,12 @@ def intent_params(
 
 async def record_intent(db: AsyncSession, attempt_id: int, intent_id: str) -> str:
     """Record Stripe's intent on a pending attempt (once); answers the intent id on record."""
-    attempt = await db.scalar(select(StripeIntent).where(StripeIntent.id == attempt_id).with_for_update())
+    attempt = await db.scalar(
+        select(StripeIntent)
+        .where(StripeIntent.id == attempt_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if attempt is None:
         raise NotFound("That payment attempt was not found.")
     if attempt.intent_id is None:
@@ -233,7 +240,12 @@ async def record_intent(db: AsyncSession, attempt_id: int, intent_id: str) -> st
 
 
 async def attempt_failed(db: AsyncSession, attempt_id: int, message: str) -> None:
-    attempt = await db.scalar(select(StripeIntent).where(StripeIntent.id == attempt_id).with_for_update())
+    attempt = await db.scalar(
+        select(StripeIntent)
+        .where(StripeIntent.id == attempt_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if attempt is not None and attempt.intent_id is None:
         attempt.status = "failed"
         attempt.last_error = message[:1000]
@@ -322,7 +334,12 @@ async def _intent_and_invoice(
     invoice_id: Any = intent.invoice_id if intent else (data.get("metadata") or {}).get("invoice_id")
     invoice = None
     if invoice_id is not None and str(invoice_id).isdigit() and len(str(invoice_id)) < 19:
-        invoice = await db.scalar(select(Invoice).where(Invoice.id == int(invoice_id)).with_for_update())
+        invoice = await db.scalar(
+            select(Invoice)
+            .where(Invoice.id == int(invoice_id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
     return intent, invoice
 
 
