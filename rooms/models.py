@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -224,6 +227,18 @@ class Booking(Base):
 
     room: Mapped[Room] = relationship(lazy="joined", innerjoin=True)
 
+    def hold_expired(self, now: datetime) -> bool:
+        """A provisional hold past its expiry: gone, whether or not a write has swept it yet."""
+        return (
+            self.status == BookingStatus.PROVISIONAL.value
+            and self.hold_expires_at is not None
+            and self.hold_expires_at <= now
+        )
+
+    def is_live(self, now: datetime) -> bool:
+        """Holds its slot at ``now`` (the Python twin of :func:`live_at`)."""
+        return self.status in LIVE_STATUSES and not self.hold_expired(now)
+
     __table_args__ = (
         CheckConstraint("end_at > start_at", name="ends_after_start"),
         CheckConstraint("status IN ('provisional', 'confirmed', 'cancelled')", name="status_allowed"),
@@ -241,11 +256,25 @@ class Booking(Base):
     )
 
 
+def live_at(now: datetime) -> ColumnElement[bool]:
+    """SQL: the booking holds its slot at ``now``: confirmed, or provisional with its hold not yet
+    expired. An expired hold is gone from the moment it expires, everywhere bookings are read as
+    live; writes sweep it (cancel it and free its occupancy) before they claim its time."""
+    return or_(
+        Booking.status == BookingStatus.CONFIRMED.value,
+        and_(
+            Booking.status == BookingStatus.PROVISIONAL.value,
+            or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > now),
+        ),
+    )
+
+
 class RoomOccupancy(Base):
     """The busy time (buffers included) a live booking holds in each indivisible room.
 
-    A combined room's booking holds each of its parts. Rows exist only while the booking is
-    live. On PostgreSQL an exclusion constraint (migration 0002) forbids two rows for one room
+    A combined room's booking holds each of its parts. Rows exist while the booking is live, and
+    for an expired hold until a write sweeps it: readers join the booking and ask
+    :func:`live_at`. On PostgreSQL an exclusion constraint (migration 0002) forbids two rows for one room
     whose ranges overlap; on SQLite the check and insert run in one write-locked transaction.
     """
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config import Settings
+from hub.db import utcnow
 from hub.errors import InvalidInput
-from rooms.models import Room, RoomOccupancy
+from rooms.models import Booking, Room, RoomOccupancy, live_at
 from rooms.schemas import FreeRoom, FreeSlot, RoomDay
 from rooms.services.bookings import MAX_BUSY, busy_span
 from rooms.services.calendar import BuildingCalendar
@@ -22,12 +23,16 @@ MIN_SLOT = timedelta(minutes=15)
 async def _busy_by_atom(
     db: AsyncSession, start: datetime, end: datetime
 ) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Live occupancy overlapping a span, by indivisible room: one query for the whole building."""
+    """Occupancy of bookings live now overlapping a span, by indivisible room: one query for the
+    whole building. An expired hold's occupancy, not yet swept, is free time."""
     rows = await db.execute(
-        select(RoomOccupancy.room_id, RoomOccupancy.busy_start, RoomOccupancy.busy_end).where(
+        select(RoomOccupancy.room_id, RoomOccupancy.busy_start, RoomOccupancy.busy_end)
+        .join(Booking, Booking.id == RoomOccupancy.booking_id)
+        .where(
             RoomOccupancy.busy_start < end,
             RoomOccupancy.busy_start > start - MAX_BUSY,
             RoomOccupancy.busy_end > start,
+            live_at(utcnow()),
         )
     )
     busy: dict[int, list[tuple[datetime, datetime]]] = {}

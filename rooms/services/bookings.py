@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from rooms.models import (
     RoomOccupancy,
     Series,
     Visibility,
+    live_at,
 )
 from rooms.schemas import BookingCreate, BookingOut, BookingUpdate, Clash
 from rooms.services.calendar import BuildingCalendar
@@ -47,6 +48,7 @@ MAX_BUSY = MAX_BOOKING + 2 * MAX_BUFFER
 MIN_BOOKING = timedelta(minutes=5)
 PRIVATE_TITLE = "Private booking"
 EXCLUSION_CONSTRAINT = "ex_room_occupancy_no_overlap"
+HOLD_EXPIRED = "Provisional hold expired"
 
 
 # --- who sees what ----------------------------------------------------------------------------
@@ -71,13 +73,15 @@ def booking_out(
     zone = settings.zone
     full = can_see_details(viewer, booking)
     private = booking.visibility == Visibility.PRIVATE.value and not full
+    # A hold past its expiry is shown as what it is, cancelled, before any write has swept it.
+    expired = booking.hold_expired(utcnow())
     base: dict[str, Any] = {
         "id": booking.id,
         "room_id": booking.room_id,
         "room": room_name,
         "category": booking.category,
         "visibility": Visibility(booking.visibility),
-        "status": BookingStatus(booking.status),
+        "status": BookingStatus.CANCELLED if expired else BookingStatus(booking.status),
         "start": booking.start_at,
         "end": booking.end_at,
         "start_local": format_local(booking.start_at, zone),
@@ -125,7 +129,7 @@ def booking_out(
         price_net_pence=booking.price_net_pence,
         vat_rate_bp=booking.vat_rate_bp,
         vat_pence=booking.vat_pence,
-        cancel_reason=booking.cancel_reason,
+        cancel_reason=HOLD_EXPIRED if expired else booking.cancel_reason,
         cancellation_fee_pence=booking.cancellation_fee_pence,
         checked_in_at=booking.checked_in_at,
         attendance=booking.attendance,
@@ -169,18 +173,14 @@ async def find_clashes(
     busy_end: datetime,
     *,
     exclude_booking_ids: set[int] | None = None,
+    now: datetime | None = None,
 ) -> list[Clash]:
-    """Busy times of live bookings that overlap, in this room or any room it combines with."""
-    atoms = room_map.atoms(room_id)
+    """Busy times of bookings live at ``now`` that overlap, in this room or any room it combines
+    with. A hold past its expiry is not a clash, swept or not."""
     query = (
         select(RoomOccupancy.booking_id, RoomOccupancy.busy_start, RoomOccupancy.busy_end, Booking.room_id)
         .join(Booking, Booking.id == RoomOccupancy.booking_id)
-        .where(
-            RoomOccupancy.room_id.in_(atoms),
-            RoomOccupancy.busy_start < busy_end,
-            RoomOccupancy.busy_start > busy_start - MAX_BUSY,
-            RoomOccupancy.busy_end > busy_start,
-        )
+        .where(occupancy_overlaps(room_map, room_id, busy_start, busy_end), live_at(now or utcnow()))
         .order_by(RoomOccupancy.busy_start)
     )
     if exclude_booking_ids:
@@ -193,6 +193,18 @@ async def find_clashes(
             Clash(room_id=other_room, room=room.name if room else "", busy_start=start, busy_end=end),
         )
     return list(clashes.values())
+
+
+def occupancy_overlaps(
+    room_map: RoomMap, room_id: int, busy_start: datetime, busy_end: datetime
+) -> ColumnElement[bool]:
+    """SQL on room_occupancy: a row overlapping this busy time in this room or one it combines with."""
+    return (
+        RoomOccupancy.room_id.in_(room_map.atoms(room_id))
+        & (RoomOccupancy.busy_start < busy_end)
+        & (RoomOccupancy.busy_start > busy_start - MAX_BUSY)  # lets the range use an index
+        & (RoomOccupancy.busy_end > busy_start)
+    )
 
 
 def clash_problem(clashes: list[Clash], settings: Settings) -> Conflict:
@@ -243,38 +255,77 @@ async def release(db: AsyncSession, booking_ids: list[int]) -> None:
         await db.execute(delete(RoomOccupancy).where(RoomOccupancy.booking_id.in_(booking_ids)))
 
 
-async def sweep_expired_holds(db: AsyncSession, now: datetime | None = None) -> int:
-    """A provisional hold past its expiry frees its slot: it is cancelled, not deleted."""
-    now = now or utcnow()
-    expired = list(
-        await db.scalars(
-            select(Booking).where(
-                Booking.status == BookingStatus.PROVISIONAL.value, Booking.hold_expires_at <= now
-            )
-        )
+def hold_expired_text(booking: Booking, settings: Settings) -> str:
+    zone = settings.zone
+    expired = booking.hold_expires_at or booking.start_at
+    return (
+        f"provisional hold for {booking.start_at.astimezone(zone):%a %d %b %Y %H:%M} expired at "
+        f"{expired.astimezone(zone):%H:%M on %a %d %b}"
     )
+
+
+async def sweep_expired_holds(
+    db: AsyncSession, now: datetime | None = None, *, where: ColumnElement[bool] | None = None
+) -> int:
+    """Provisional holds past their expiry (all, or those matching ``where``) are cancelled, not
+    deleted, and their occupancy freed. Reads already treat them as gone (:func:`live_at`); a
+    write sweeps the ones in its way before it claims their time, inside its own transaction, so
+    that PostgreSQL's exclusion constraint, which sees occupancy rows and not expiry, agrees.
+
+    One UPDATE decides which holds this transaction sweeps: a concurrent sweeper of the same
+    hold waits for it and then finds it no longer provisional, so each is swept (and audited)
+    once."""
+    now = now or utcnow()
+    query = (
+        update(Booking)
+        .where(Booking.status == BookingStatus.PROVISIONAL.value, Booking.hold_expires_at <= now)
+        .values(
+            status=BookingStatus.CANCELLED.value,
+            cancelled_at=now,
+            cancel_reason=HOLD_EXPIRED,
+            sequence=Booking.sequence + 1,
+            updated_at=now,
+        )
+        .returning(Booking.id, Booking.title, Booking.series_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    if where is not None:
+        query = query.where(where)
+    expired = (await db.execute(query)).all()
     if not expired:
         return 0
     system = Identity.system("hold expiry")
-    for booking in expired:
-        booking.status = BookingStatus.CANCELLED.value
-        booking.cancelled_at = now
-        booking.cancel_reason = "Provisional hold expired"
-        booking.sequence += 1
-        booking.updated_at = now
+    for booking_id, title, _series_id in expired:
         audit.record(
             db,
             system,
             "booking.hold_expired",
             "booking",
-            booking.id,
-            summary=f"Hold expired: {booking.title}",
+            booking_id,
+            summary=f"Hold expired: {title}",
             changes={"status": ["provisional", "cancelled"]},
         )
-    await release(db, [b.id for b in expired])
-    await touch_series(db, expired)
+    await release(db, [row[0] for row in expired])
+    series_ids = {row[2] for row in expired if row[2] is not None}
+    if series_ids:
+        await db.execute(
+            update(Series)
+            .where(Series.id.in_(series_ids))
+            .values(sequence=Series.sequence + 1, updated_at=now)
+        )
     await db.flush()
     return len(expired)
+
+
+async def sweep_holds_in_the_way(
+    db: AsyncSession, room_map: RoomMap, spans: list[tuple[int, datetime, datetime]], now: datetime
+) -> int:
+    """Sweep the expired holds whose occupancy overlaps any of these (room, busy start, busy end)."""
+    if not spans:
+        return 0
+    overlapping = or_(false(), *(occupancy_overlaps(room_map, *span) for span in spans))
+    in_the_way = select(RoomOccupancy.booking_id).where(overlapping)
+    return await sweep_expired_holds(db, now, where=Booking.id.in_(in_the_way))
 
 
 async def flush_or_conflict(
@@ -435,13 +486,13 @@ async def create_booking(
         db, settings, actor, start, end, override=data.override_opening_hours, reason=data.override_reason
     )
     price = await price_for(db, room, parts.band, start, end)
-    await sweep_expired_holds(db)
     room_map = await RoomMap.load(db)
     busy_start, busy_end = busy_span(start, end, setup, cleardown)
-    clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end)
+    now = utcnow()
+    await sweep_holds_in_the_way(db, room_map, [(room.id, busy_start, busy_end)], now)
+    clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end, now=now)
     if clashes:
         raise clash_problem(clashes, settings)
-    now = utcnow()
     booking = Booking(
         room_id=room.id,
         organisation_id=parts.organisation.id,
@@ -537,6 +588,11 @@ async def apply_changes(
     wall-clock times, so a weekly class moved to 11:00 is at 11:00 every week, across clock changes.
     """
     zone = settings.zone
+    now = utcnow()
+    for booking in bookings:
+        if booking.hold_expired(now):
+            problem = f"the {hold_expired_text(booking, settings)}; make a new booking"
+            raise RuleViolation(problem, field="status")
     anchor = anchor or bookings[0]
     shift_days = timedelta(0)
     if new_start is not None:
@@ -603,13 +659,17 @@ async def apply_changes(
             )
         busy_start, busy_end = busy_span(start, end, setup, cleardown)
         checks.append((target_room, busy_start, busy_end))
+    # Expired holds in the new times are gone: free their occupancy before claiming it.
+    await sweep_holds_in_the_way(db, room_map, checks, now)
+    for target_room, busy_start, busy_end in checks:
         clashes.extend(
-            await find_clashes(db, room_map, target_room, busy_start, busy_end, exclude_booking_ids=ids)
+            await find_clashes(
+                db, room_map, target_room, busy_start, busy_end, exclude_booking_ids=ids, now=now
+            )
         )
     if clashes:
         raise clash_problem(clashes, settings)
     await release(db, sorted(ids))
-    now = utcnow()
     for booking, start, end, target_room, setup, cleardown in planned:
         before = _snapshot(booking)
         for field in SIMPLE_FIELDS:
@@ -744,8 +804,10 @@ async def cancel_booking(
 
 
 async def confirm_booking(db: AsyncSession, settings: Settings, actor: Identity, booking_id: int) -> Booking:
-    await sweep_expired_holds(db)
+    """A hold can be confirmed until it expires; after that its slot is free for anyone."""
     booking = await get_booking(db, actor, booking_id, for_change=True)
+    if booking.hold_expired(utcnow()):
+        raise Conflict(f"this {hold_expired_text(booking, settings)}; make a new booking", field="status")
     if booking.status != BookingStatus.PROVISIONAL.value:
         raise Conflict(
             f"only a provisional booking can be confirmed; this one is {booking.status}", field="status"
@@ -832,16 +894,9 @@ async def list_bookings(
     if category is not None:
         query = query.where(Booking.category == category)
     if not include_cancelled:
-        query = query.where(Booking.status.in_(LIVE_STATUSES))
-    now = utcnow()
-    # An expired hold is not shown as live even before the next write sweeps it.
-    query = query.where(
-        or_(
-            Booking.hold_expires_at.is_(None),
-            Booking.hold_expires_at > now,
-            Booking.status != BookingStatus.PROVISIONAL.value,
-        )
-    )
+        # An expired hold is gone from the moment it expires, swept or not (with the cancelled
+        # ones, booking_out shows it as cancelled).
+        query = query.where(live_at(utcnow()))
     query = query.order_by(Booking.start_at, Booking.room_id, Booking.id).limit(limit)
     return list(await db.scalars(query))
 

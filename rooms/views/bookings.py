@@ -292,7 +292,7 @@ async def _detail_page(
         await audit.list_entries(db, object_type="booking", object_id=str(booking.id), per_page=50)
     ).items
     now = utcnow()
-    live = booking.status != BookingStatus.CANCELLED.value
+    live = booking.is_live(now)  # an expired hold is gone, swept or not
     # What the booking has been charged, and on which invoice: staff only (it is the hub's books).
     booking_charges = (
         await billing.charges_for_source(db, identity, "booking", str(booking.id))
