@@ -209,7 +209,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--postgresql", metavar="URL", help="a server URL (maintenance database)")
-    parser.add_argument("--max-examples", type=int, default=10, help="per operation and phase")
+    parser.add_argument("--max-examples", type=int, default=5, help="per operation and phase")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "ci" / "api-contract")
     args = parser.parse_args()
