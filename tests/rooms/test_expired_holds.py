@@ -123,9 +123,10 @@ def test_free_slots_include_an_expired_holds_time(hub: Hub, building: Building) 
 
 
 def test_moving_a_booking_onto_an_expired_hold_succeeds_and_sweeps_it(hub: Hub, building: Building) -> None:
-    hold_id = expired_hold(hub, building)
+    # Made first: making a booking after the hold expired would sweep it (the old way it got freed).
     other = book(hub, building, title="Residents' meeting", start=f"{DAY}T10:00:00", end=f"{DAY}T11:00:00")
     assert other.status_code == 201, other.text
+    hold_id = expired_hold(hub, building)
     moved = hub.client.patch(
         f"{API}/{other.json()['id']}",
         json={"start": f"{DAY}T14:30:00", "end": f"{DAY}T15:30:00"},
