@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 from litestar import Request
@@ -75,18 +75,28 @@ def fingerprint(request: Request[Any, Any, Any], data: object) -> str:
     return digest.hexdigest()
 
 
-async def _stored(db: AsyncSession, caller: str, key: str) -> IdempotencyKey | None:
-    found: IdempotencyKey | None = await db.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.caller == caller,
-            IdempotencyKey.key == key,
-            IdempotencyKey.created_at >= utcnow() - KEEP_FOR,
+class _Stored(NamedTuple):
+    fingerprint: str
+    status_code: int
+    response_body: bytes
+
+
+async def _stored(db: AsyncSession, caller: str, key: str) -> _Stored | None:
+    row = (
+        await db.execute(
+            select(
+                IdempotencyKey.fingerprint, IdempotencyKey.status_code, IdempotencyKey.response_body
+            ).where(
+                IdempotencyKey.caller == caller,
+                IdempotencyKey.key == key,
+                IdempotencyKey.created_at >= utcnow() - KEEP_FOR,
+            )
         )
-    )
-    return found
+    ).first()
+    return _Stored(str(row[0]), int(row[1]), bytes(row[2])) if row is not None else None
 
 
-def _replay(found: IdempotencyKey, print_: str, out_type: type[T]) -> T:
+def _replay(found: _Stored, print_: str, out_type: type[T]) -> T:
     if found.fingerprint != print_:
         raise Conflict(
             f"this {HEADER} was already used for a different request; use a new key for a new request",

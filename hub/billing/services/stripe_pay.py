@@ -107,16 +107,22 @@ async def _open_attempt(db: AsyncSession, invoice_id: int, amount: int) -> Strip
     return found
 
 
-async def _wait_for_answer(db: AsyncSession, settings: Settings, attempt_id: int) -> StripeIntent | None:
+async def _wait_for_answer(db: AsyncSession, settings: Settings, attempt_id: int) -> str | None:
     """Another click is asking Stripe for this very intent: wait (briefly, outside any write
-    lock) for its answer rather than ask again."""
+    lock) for its answer rather than ask again. Answers the intent id once it is recorded."""
     deadline = anyio.current_time() + settings.stripe_timeout_seconds + 2
     while anyio.current_time() < deadline:
         await anyio.sleep(0.1)
-        attempt = await db.get(StripeIntent, attempt_id, populate_existing=True)
+        row = (
+            await db.execute(
+                select(StripeIntent.intent_id, StripeIntent.status).where(StripeIntent.id == attempt_id)
+            )
+        ).first()
         await db.rollback()
-        if attempt is None or attempt.intent_id is not None or attempt.status not in OPEN_INTENT:
-            return attempt
+        if row is None or row[0] is not None:
+            return None if row is None else str(row[0])
+        if row[1] not in OPEN_INTENT:
+            return None
     return None
 
 
@@ -157,18 +163,16 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
             summary=f"Online payment of {format_pence(amount)} started for {invoice.number_text}",
             changes={"stripe_attempt": [None, attempt.id]},
         )
-    attempt_id, key = attempt.id, attempt.idempotency_key
+    attempt_id, key, known_intent = attempt.id, attempt.idempotency_key, attempt.intent_id
     number, organisation_id = invoice.number_text or "", invoice.organisation_id
     recent = attempt.created_at > utcnow() - timedelta(seconds=settings.stripe_timeout_seconds + 2)
     await db.commit()  # the lock is released before Stripe is called
 
     # 2. Ask Stripe, outside any transaction.
     if in_flight and recent:
-        answered = await _wait_for_answer(db, settings, attempt_id)
-        if answered is not None and answered.intent_id is not None:
-            attempt = answered
-    if attempt.intent_id is not None:
-        intent = await _call(settings, stripe_client.v1.payment_intents.retrieve, attempt.intent_id)
+        known_intent = await _wait_for_answer(db, settings, attempt_id)
+    if known_intent is not None:
+        intent = await _call(settings, stripe_client.v1.payment_intents.retrieve, known_intent)
     else:
         try:
             intent = await _call(
