@@ -52,7 +52,7 @@ class Identity(msgspec.Struct, frozen=True):
     session_id: int | None = None
     token_id: int | None = None
     csrf_token: str | None = None
-    # A token's last-used time is due but this request only reads: it is recorded after the response.
+    # A token's last-used time is due: it is recorded after the response (never on the way in).
     token_touch_due: bool = False
 
     @property
@@ -139,50 +139,72 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
 
 
 class IdentityMiddleware(ASGIMiddleware):
-    """Open the request's database session and resolve who is calling.
+    """Resolve who is calling, then open the request's database session.
 
-    The session is shared with the handler (dependency ``db``) and closed after the response.
+    Who is calling is read in a short read transaction of its own. The request's session is
+    shared with the handler (dependency ``db``). For a request that changes things it is bound
+    to the write engine, so each of its transactions holds SQLite's write lock (after its turn in
+    the process's queue); whatever it left open ends as the response starts, so the lock is never
+    held while the response is sent. A read (GET, HEAD, OPTIONS) only ever reads: it neither
+    waits for nor takes that lock. A token's last-used time is recorded after the response.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        from hub.services import accounts  # the service layer imports this module
-
         state = scope["litestar_app"].state
         maker: async_sessionmaker[AsyncSession] = state.sessionmaker
-        # A request that changes things holds SQLite's write lock for each of its transactions. A
-        # read (GET, HEAD, OPTIONS) only ever reads: it neither waits for nor takes that lock.
+        identity = await self._identify(maker, ASGIConnection(scope))
+        scope["user"] = identity
+        scope["auth"] = identity.via if identity else None
         changes = scope.get("method", "GET") not in SAFE_METHODS
         async with maker(bind=state.write_engine) if changes else maker() as db:
             scope["state"]["db"] = db
-            connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
-            identity: Identity | None = None
-            authorization = connection.headers.get("authorization", "")
-            try:
-                if authorization.lower().startswith("bearer "):
-                    # A wrong or revoked token is simply no identity: protected routes answer 401.
-                    token = authorization[7:].strip()
-                    identity = await accounts.identity_from_api_token(db, self.settings, token, touch=changes)
-                else:
-                    cookie = connection.cookies.get(SESSION_COOKIE)
-                    if cookie:
-                        identity = await accounts.identity_from_session(db, self.settings, cookie)
-                # End the read so the handler starts its own transaction from a fresh snapshot.
-                await db.commit()
-            except (SQLAlchemyError, OSError) as exc:
-                raise ServiceUnavailable("The database cannot be reached.") from exc
-            scope["user"] = identity
-            scope["auth"] = identity.via if identity else None
-            await next_app(scope, receive, send)
+            await next_app(scope, receive, _ending_transaction_first(db, send) if changes else send)
         if identity is not None and identity.token_touch_due and identity.token_id is not None:
             await _touch_token_after_response(state, identity.token_id)
 
+    async def _identify(
+        self, maker: async_sessionmaker[AsyncSession], connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> Identity | None:
+        from hub.services import accounts  # the service layer imports this module
+
+        authorization = connection.headers.get("authorization", "")
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if not authorization.lower().startswith("bearer ") and not cookie:
+            return None
+        try:
+            async with maker() as db:
+                if authorization.lower().startswith("bearer "):
+                    # A wrong or revoked token is simply no identity: protected routes answer 401.
+                    token = authorization[7:].strip()
+                    return await accounts.identity_from_api_token(db, self.settings, token)
+                assert cookie is not None
+                return await accounts.identity_from_session(db, self.settings, cookie)
+        except (SQLAlchemyError, OSError) as exc:
+            raise ServiceUnavailable("The database cannot be reached.") from exc
+
+
+def _ending_transaction_first(db: AsyncSession, send: Send) -> Send:
+    """``send``, but a transaction the handler left open (reads after its commit, or an
+    abandoned change) is rolled back before the response starts, as closing the session would
+    do, only sooner: the write lock is not held while the response goes out."""
+
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start" and db.in_transaction():
+            try:
+                await db.rollback()
+            except (SQLAlchemyError, OSError):
+                logger.warning("could not end the request's transaction early", exc_info=True)
+        await send(message)
+
+    return wrapped
+
 
 async def _touch_token_after_response(state: Any, token_id: int) -> None:
-    """A token's last-used time, for a read, once its response has gone: a short write that
-    gives up at once rather than wait for another writer (the next use records it)."""
+    """A token's last-used time, once the response has gone: a short write that gives up at once
+    rather than wait for another writer (a later use records it)."""
     from hub.services import accounts
 
     try:

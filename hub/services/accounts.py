@@ -348,17 +348,11 @@ async def identity_from_session(db: AsyncSession, settings: Settings, secret: st
     return _identity(user, "session", session_id=session.id, csrf_token=session.csrf_token)
 
 
-async def identity_from_api_token(
-    db: AsyncSession, settings: Settings, secret: str, *, touch: bool = False
-) -> Identity | None:
-    """Who a bearer token belongs to.
-
-    The token's last-used time is kept at most once a minute. With ``touch`` (a request that
-    writes anyway, in its write session) it is set here. A read never writes, so that it neither
-    waits for nor takes SQLite's write lock: the identity says the time is due
-    (``token_touch_due``) and the caller records it with :func:`touch_api_token` once the
-    response has gone.
-    """
+async def identity_from_api_token(db: AsyncSession, settings: Settings, secret: str) -> Identity | None:
+    """Who a bearer token belongs to. Only reads: the identity says whether the token's
+    last-used time (kept at most once a minute) is due, and the caller records it with
+    :func:`touch_api_token` once the response has gone, so that no request waits for it and a
+    read never writes."""
     now = utcnow()
     row = (
         await db.execute(
@@ -375,10 +369,8 @@ async def identity_from_api_token(
         return None
     token, user = row
     due = token.last_used_at is None or now - token.last_used_at > timedelta(seconds=TOKEN_TOUCH_SECONDS)
-    if due and touch:
-        token.last_used_at = now
     identity = _identity(user, "token", token_id=token.id)
-    return msgspec.structs.replace(identity, token_touch_due=due and not touch)
+    return msgspec.structs.replace(identity, token_touch_due=due)
 
 
 async def touch_api_token(db: AsyncSession, token_id: int) -> None:
