@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from hub.db import MAX_ID
-from hub.errors import PATTERN_REASONS, FieldError, MalformedInput, humanise
+from hub.errors import PATTERN_REASONS, FieldError, InvalidInput, MalformedInput, humanise
 from hub.models import OrganisationKind, RateBand, Role
 
 # C1 controls and U+FEFF are excluded by name: Python's \s and JSON Schema's (ECMA) \s disagree on
@@ -231,6 +231,18 @@ class Health(Struct):
 
 
 T = TypeVar("T")
+
+
+# The span of dates the API reasons about; far-off dates (year 1, year 9999) would overflow once
+# days, buffers and time zones are added, so they are refused as a rule (422), not left to fail.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def within_calendar(day: date, field: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(f"must be between {FIRST_DAY} and {LAST_DAY}", field=field)
+    return day
 
 
 def _one_error(exc: msgspec.ValidationError) -> FieldError:

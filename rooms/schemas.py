@@ -8,9 +8,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from hub.errors import PATTERN_REASONS, InvalidInput
+from hub.errors import PATTERN_REASONS
 from hub.models import RateBand
-from hub.schemas import Email, Id, Input, LongText, Name, Phone, ShortText
+from hub.schemas import (
+    Email,
+    Id,
+    Input,
+    LongText,
+    Name,
+    Phone,
+    ShortText,
+)
 from rooms.models import BookingStatus, VatTreatment, Visibility
 
 Minutes = Annotated[int, Meta(ge=0, le=240)]
@@ -22,18 +30,6 @@ Scope = Literal["this", "following", "all"]
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
 Clock = Annotated[str, Meta(pattern=CLOCK_PATTERN, description="local time of day, e.g. 14:30")]
 PATTERN_REASONS[CLOCK_PATTERN] = "is not a time of day such as 09:30 or 14:00"
-
-
-# The span of local dates the API reasons about; far-off dates (year 1) would overflow once buffers
-# and time zones are applied, so they are refused as a rule (422), not left to fail.
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2999, 12, 31)
-
-
-def within_calendar(day: date, field: str) -> date:
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidInput(f"must be between {FIRST_DAY} and {LAST_DAY}", field=field)
-    return day
 
 
 def clock(value: str) -> time:

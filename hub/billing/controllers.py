@@ -48,6 +48,7 @@ from hub.deps import Caller, Db, SettingsDep
 from hub.errors import NotFound
 from hub.idempotency import IDEMPOTENT, caller_of, once, read_key, remember, replay_if_seen
 from hub.models import Role
+from hub.schemas import within_calendar
 
 WRITE = roles(STAFF)
 # Writes that move money: staff only, and a retry with the same Idempotency-Key is one write.
@@ -61,6 +62,10 @@ LEDGER = roles(Role.ADMIN, Role.TRUSTEE)
 Page = Annotated[int, QueryParameter(ge=1, le=100_000)]
 PerPage = Annotated[int, QueryParameter(ge=1, le=200)]
 OptionalId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
+
+
+def _day(value: date | None, field: str) -> date | None:
+    return None if value is None else within_calendar(value, field)
 
 
 def _own(identity: Identity, organisation_id: int | None) -> int | None:
@@ -255,8 +260,8 @@ class PaymentController(Controller):
             identity,
             organisation_id=_own(identity, organisation_id),
             invoice_id=invoice_id,
-            since=since,
-            until=until,
+            since=_day(since, "since"),
+            until=_day(until, "until"),
             page=page,
             per_page=per_page,
         )
@@ -336,7 +341,7 @@ class PaymentController(Controller):
 
 @get("/api/v1/aged-debt", opt=FIGURES, tags=["money"], summary="Aged debt per organisation")
 async def aged_debt(db: Db, settings: SettingsDep, on: FromQuery[date | None] = None) -> AgedDebt:
-    return await debt.aged_debt(db, settings, on=on)
+    return await debt.aged_debt(db, settings, on=_day(on, "on"))
 
 
 @get(
@@ -353,7 +358,14 @@ async def organisation_statement(
     from_date: Annotated[date | None, QueryParameter(name="from")] = None,
     to_date: Annotated[date | None, QueryParameter(name="to")] = None,
 ) -> Statement:
-    return await debt.statement(db, settings, identity, organisation_id, from_date=from_date, to_date=to_date)
+    return await debt.statement(
+        db,
+        settings,
+        identity,
+        organisation_id,
+        from_date=_day(from_date, "from"),
+        to_date=_day(to_date, "to"),
+    )
 
 
 @get("/api/v1/ledger", opt=LEDGER, tags=["money"], summary="Ledger entries (append-only), newest first")
@@ -369,8 +381,8 @@ async def ledger_entries(
 ) -> LedgerPage:
     return await ledger.list_entries(
         db,
-        since=since,
-        until=until,
+        since=_day(since, "since"),
+        until=_day(until, "until"),
         account=account.value if account else None,
         stream=stream.value if stream else None,
         organisation_id=organisation_id,

@@ -9,9 +9,11 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from hub.auth import ALL_ROLES, STAFF, roles
+from hub.auth import STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import InvalidInput
+from hub.models import Role
+from hub.schemas import within_calendar
 from rooms.schemas import (
     BookingCancel,
     BookingCreate,
@@ -23,14 +25,15 @@ from rooms.schemas import (
     SeriesOut,
     SeriesPreview,
     clock,
-    within_calendar,
 )
 from rooms.services import bookings as service
 from rooms.services import series as series_service
 from rooms.services.localtime import combine_local
 
 WRITE = roles(STAFF)
-READ = roles(ALL_ROLES)
+# Everyone who works with the building's bookings reads them; café staff have the till only
+# (DESIGN §6), so they are not among them.
+READ = roles(STAFF, Role.TRUSTEE, Role.TENANT)
 MAX_RANGE = timedelta(days=62)
 
 

@@ -16,8 +16,9 @@ from litestar.params import FromPath, QueryParameter
 from hub.auth import PUBLIC, STAFF
 from hub.db import is_valid_id, utcnow
 from hub.deps import Db, SettingsDep
-from hub.errors import MalformedInput, NotFound
+from hub.errors import InvalidInput, NotFound
 from hub.models import Role, User
+from hub.schemas import within_calendar
 from rooms.models import BookingCategory, Room
 from rooms.services import feed_tokens
 from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, feed_body, feed_version, uid_domain
@@ -43,12 +44,15 @@ def _key(filename: str, what: str) -> str:
 
 def _window(settings: Any, first: date | None, last: date | None) -> Window:
     default = Window.default(settings)
-    window = Window(first or default.start, last or default.end)
-    # A window the request cannot mean is malformed (400), like a date that does not parse.
+    window = Window(
+        within_calendar(first, "from") if first else default.start,
+        within_calendar(last, "to") if last else default.end,
+    )
+    # Well-formed dates that break a feed's rules: 422, as for every other rule.
     if window.end <= window.start:
-        raise MalformedInput("must be after from", field="to")
+        raise InvalidInput("must be after from", field="to")
     if window.end - window.start > MAX_WINDOW:
-        raise MalformedInput("a feed covers at most three years; narrow from and to", field="to")
+        raise InvalidInput("a feed covers at most three years; narrow from and to", field="to")
     return window
 
 
