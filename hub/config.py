@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,6 +70,10 @@ class Settings:
     stripe_timeout_seconds: float = 5.0
     # A Pay now attempt or refund still pending after this long is reported by the ledger check.
     stripe_pending_minutes: int = 15
+
+    def today(self) -> date:
+        """Today in the building's time zone: the one "today" of invoices, reports and the desk."""
+        return datetime.now(self.zone).date()
 
     @property
     def invoice_supplier_name(self) -> str:
