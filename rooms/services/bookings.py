@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState
 
 from hub.auth import STAFF, Identity
 from hub.config import Settings
@@ -137,11 +138,28 @@ def booking_out(
     )
 
 
+def _names_in_session(
+    db: AsyncSession, model: type[Organisation] | type[Room], ids: set[int]
+) -> dict[int, str]:
+    """Names of objects this session already holds, loaded: a write's answer then needs no new
+    transaction after its commit (on SQLite, a second turn for the write lock)."""
+    known: dict[int, str] = {}
+    for object_id in ids:
+        found = db.identity_map.get(db.sync_session.identity_key(model, object_id))
+        if isinstance(found, model):
+            state: InstanceState[Any] = inspect(found)
+            if "name" not in state.unloaded:
+                known[object_id] = found.name
+    return known
+
+
 async def organisation_names(db: AsyncSession, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await db.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
-    return dict(rows.all())
+    names = _names_in_session(db, Organisation, ids)
+    missing = ids - names.keys()
+    if missing:
+        query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(missing))
+        names.update(dict((await db.execute(query)).all()))
+    return names
 
 
 async def bookings_out(
@@ -149,7 +167,11 @@ async def bookings_out(
 ) -> list[BookingOut]:
     names = await organisation_names(db, {b.organisation_id for b in bookings})
     room_ids = {b.room_id for b in bookings}
-    rooms = dict((await db.execute(select(Room.id, Room.name).where(Room.id.in_(room_ids)))).all())
+    rooms = _names_in_session(db, Room, room_ids)
+    missing = room_ids - rooms.keys()
+    if missing:
+        query = select(Room.id, Room.name).where(Room.id.in_(missing))
+        rooms.update(dict((await db.execute(query)).all()))
     return [
         booking_out(b, viewer, settings, names.get(b.organisation_id), rooms.get(b.room_id, ""))
         for b in bookings
@@ -385,6 +407,9 @@ async def check_parts(
             f"{expected_attendance} people is more than {room.name} holds ({room.capacity})",
             field="expected_attendance",
         )
+    # The session keeps only weak references: hold the organisation so that the answer finds its
+    # name without a query (and, on SQLite, a second turn for the write lock) after the commit.
+    db.info.setdefault("hub_kept", []).append(organisation)
     return Checked(
         room=room,
         organisation=organisation,
@@ -543,8 +568,8 @@ async def create_booking(
         reason=f"Outside opening hours: {data.override_reason}" if override_problem else "",
     )
     await post_booking_charges(db, settings, actor, [booking], "Booking made")
+    await db.refresh(booking, ["room"])  # callers read booking.room: loaded before the commit
     await db.commit()
-    await db.refresh(booking, ["room"])  # callers read booking.room; a new object has it unloaded
     return booking
 
 
