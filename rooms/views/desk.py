@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from litestar import Request, get
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from hub.auth import STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
@@ -53,15 +53,18 @@ async def desk_day(
     return await _day_page(request, db, settings, identity, date_, read_only=False)
 
 
-@get("/calendar", opt=roles(Role.TRUSTEE, Role.TENANT), include_in_schema=False)
+@get("/calendar", opt=roles(STAFF, Role.TRUSTEE, Role.TENANT), include_in_schema=False)
 async def calendar_day(
     request: Request[Any, Any, Any],
     db: Db,
     settings: SettingsDep,
     identity: Caller,
     date_: Annotated[str, QueryParameter(name="date")] = "",
-) -> Template:
-    """The building's day, read-only: other organisations' private bookings say only that."""
+) -> Template | Redirect:
+    """The building's day, read-only: other organisations' private bookings say only that.
+    Staff, who may book, are taken to the same day at the desk."""
+    if identity.role in STAFF:
+        return Redirect("/desk" + (f"?date={quote(date_)}" if date_ else ""))
     return await _day_page(request, db, settings, identity, date_, read_only=True)
 
 
