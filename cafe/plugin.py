@@ -1,11 +1,14 @@
-"""Mounts the cafe module into the app. It adds routes and navigation as its issues land."""
+"""The café as a module. Its till, menu and cash-up arrive with their issue; it already declares the
+income stream its takings earn into."""
 
 from __future__ import annotations
 
-from litestar.config.app import AppConfig
-from litestar.plugins import InitPluginProtocol
+from pathlib import Path
 
+from hub.modules import IncomeStream, Module
 
-class CafePlugin(InitPluginProtocol):
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        return app_config
+CAFE = Module(
+    name="cafe",
+    package_dir=Path(__file__).parent,
+    income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
+)

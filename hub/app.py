@@ -1,14 +1,14 @@
-"""The composition root: builds the Litestar app from settings and lists each module's plugin.
+"""The composition root: builds the Litestar app from settings and the one list of modules.
 
-This is the only place in ``hub`` that imports ``rooms``, ``cafe`` and ``tenants``.
+This is the only place in ``hub`` that imports ``rooms``, ``cafe`` and ``tenants``: the app, the
+CLI, the migrations and the demo all loop over :func:`default_modules` (see ``hub/modules.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,31 +22,39 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cafe.plugin import CafePlugin
+from cafe.plugin import CAFE
 from hub.auth import PUBLIC, IdentityMiddleware, access_guard
 from hub.config import Settings, load_settings
 from hub.controllers.health import VERSION
-from hub.db import create_engine, create_sessionmaker, writer
+from hub.db import Base, create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
 from hub.errors import exception_handler
+from hub.modules import Module, Registry
 from hub.openapi import ClockTimeSchemaPlugin, DocumentedJsonPlugin, DocumentedYamlPlugin
-from hub.plugin import HubPlugin
-from rooms.plugin import RoomsPlugin
-from tenants.plugin import TenantsPlugin
+from hub.plugin import CORE, ModulesPlugin
+from rooms.plugin import ROOMS
+from tenants.plugin import TENANTS
 
-MODULE_DIRS = [Path(__file__).parent.parent / name for name in ("hub", "rooms", "cafe", "tenants")]
+
+def default_modules() -> list[Module]:
+    """The hub's modules, the core first. Adding a module is adding it here."""
+    return [CORE, ROOMS, CAFE, TENANTS]
+
+
+def default_registry() -> Registry:
+    return Registry(default_modules())
+
 
 # Largest request body accepted (a form or JSON document); uploads are not part of the core.
 MAX_BODY_BYTES = 1_000_000
 
 
-def load_all_models() -> MetaData:
+def load_all_models(modules: Sequence[Module] | None = None) -> MetaData:
     """Every module's tables on one metadata (for migrations and their tests)."""
-    import hub.billing.models
-    import hub.models
-    import rooms.models  # noqa: F401
-
-    return hub.db.Base.metadata
+    for module in modules or default_modules():
+        if module.load_models is not None:
+            module.load_models()
+    return Base.metadata
 
 
 async def seed_demo(db: AsyncSession, settings: Settings) -> None:
@@ -69,8 +77,9 @@ def _local_time(settings: Settings) -> Any:
     return local
 
 
-def template_environment(settings: Settings) -> Environment:
-    directories = [str(d / "templates") for d in MODULE_DIRS if (d / "templates").is_dir()]
+def template_environment(settings: Settings, modules: Sequence[Module] | None = None) -> Environment:
+    folders = [m.package_dir / "templates" for m in modules or default_modules() if m.package_dir is not None]
+    directories = [str(folder) for folder in folders if folder.is_dir()]
     env = Environment(
         loader=FileSystemLoader(directories), autoescape=select_autoescape(["html"]), auto_reload=False
     )
@@ -78,8 +87,9 @@ def template_environment(settings: Settings) -> Environment:
     return env
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, modules: Sequence[Module] | None = None) -> Litestar:
     settings = settings or load_settings()
+    modules = list(modules) if modules is not None else default_modules()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -93,14 +103,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await engine.dispose()
 
     return Litestar(
-        plugins=[HubPlugin(), RoomsPlugin(), CafePlugin(), TenantsPlugin(), ClockTimeSchemaPlugin()],
+        plugins=[ModulesPlugin(modules), ClockTimeSchemaPlugin()],
         lifespan=[database],
         middleware=[IdentityMiddleware(settings)],
         guards=[access_guard],
         dependencies=DEPENDENCIES,
         exception_handlers={HTTPException: exception_handler, Exception: exception_handler},
         template_config=TemplateConfig(
-            engine=JinjaTemplateEngine.from_environment(template_environment(settings))
+            engine=JinjaTemplateEngine.from_environment(template_environment(settings, modules))
         ),
         openapi_config=OpenAPIConfig(
             title="Hubkeeper",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth import Identity
 from hub.config import Settings
 from hub.errors import Unauthenticated
+from hub.modules import Registry
 
 
 def provide_db(request: Request[Any, Any, Any]) -> AsyncSession:
@@ -21,6 +22,12 @@ def provide_db(request: Request[Any, Any, Any]) -> AsyncSession:
 def provide_settings(request: Request[Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def provide_registry(request: Request[Any, Any, Any]) -> Registry:
+    """What the app's modules declare: income streams, charge sources (``hub/modules.py``)."""
+    registry: Registry = request.app.state.registry
+    return registry
 
 
 def provide_identity(request: Request[Any, Any, Any]) -> Identity:
@@ -41,6 +48,7 @@ DEPENDENCIES = {
     "settings": Provide(provide_settings, sync_to_thread=False),
     "identity": Provide(provide_identity, sync_to_thread=False),
     "viewer": Provide(provide_optional_identity, sync_to_thread=False),
+    "registry": Provide(provide_registry, sync_to_thread=False),
 }
 
 
@@ -49,3 +57,4 @@ Db = NamedDependency[AsyncSession]
 SettingsDep = NamedDependency[Settings]
 Caller = NamedDependency[Identity]
 Viewer = NamedDependency[Identity | None]
+RegistryDep = NamedDependency[Registry]

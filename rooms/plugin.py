@@ -1,27 +1,41 @@
-"""Mounts the rooms module: its API, the reception desk pages, and their navigation."""
+"""The rooms module: its API, the reception desk pages and their navigation, its tables and demo,
+the charge source it posts (a booking) and the income stream it earns into (room hire)."""
 
 from __future__ import annotations
 
-from litestar.config.app import AppConfig
-from litestar.plugins import InitPluginProtocol
+from pathlib import Path
 
 from hub.auth import ALL_ROLES, STAFF
 from hub.models import Role
+from hub.modules import ChargeSource, IncomeStream, Module
 from hub.web import NavItem
 from rooms.controllers import API_ROUTES
 from rooms.views import ROUTES
 
 
-class RoomsPlugin(InitPluginProtocol):
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        app_config.route_handlers.extend(API_ROUTES)
-        app_config.route_handlers.extend(ROUTES)
-        app_config.state.setdefault("nav", []).extend(
-            [
-                NavItem("Desk", "/desk", frozenset(STAFF), order=10),
-                NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE, Role.TENANT}), order=10),
-                NavItem("What's on", "/whats-on", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=15),
-                NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES), order=88),
-            ]
+def _load_models() -> None:
+    import rooms.models  # noqa: F401
+
+
+def _booking_page(source_id: str) -> str:
+    return f"/desk/bookings/{source_id}"
+
+
+ROOMS = Module(
+    name="rooms",
+    routes=[*API_ROUTES, *ROUTES],
+    nav=[
+        NavItem("Desk", "/desk", frozenset(STAFF), order=10),
+        NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE, Role.TENANT}), order=10),
+        NavItem("What's on", "/whats-on", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=15),
+        NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES), order=88),
+    ],
+    package_dir=Path(__file__).parent,
+    load_models=_load_models,
+    income_streams=[IncomeStream("room_hire", "Room hire", "Income from charitable activities")],
+    charge_sources=[
+        ChargeSource(
+            "booking", "Room booking", "room_hire", link=lambda source_id: f"/desk/bookings/{source_id}"
         )
-        return app_config
+    ],
+)

@@ -1,11 +1,17 @@
-"""Mounts the tenants module into the app. It adds routes and navigation as its issues land."""
+"""Tenants as a module. Agreements and the tenant portal arrive with their issue; it already declares
+the income streams rent and service charges earn into."""
 
 from __future__ import annotations
 
-from litestar.config.app import AppConfig
-from litestar.plugins import InitPluginProtocol
+from pathlib import Path
 
+from hub.modules import IncomeStream, Module
 
-class TenantsPlugin(InitPluginProtocol):
-    def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        return app_config
+TENANTS = Module(
+    name="tenants",
+    package_dir=Path(__file__).parent,
+    income_streams=[
+        IncomeStream("rent", "Rent and licence fees", "Income from charitable activities"),
+        IncomeStream("service_charge", "Service charges", "Income from charitable activities"),
+    ],
+)
