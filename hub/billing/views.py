@@ -35,7 +35,8 @@ from hub.billing.services import charges, debt, invoices, payments, refunds, str
 from hub.config import Settings
 from hub.db import is_valid_id
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import DomainError, FieldError, InvalidInput, NotFound
+from hub.errors import DomainError, InvalidInput, NotFound
+from hub.forms import Problems, parse_day, parse_id, parse_pence, pounds_input, renamed
 from hub.idempotency import caller_of
 from hub.models import Role
 from hub.money import format_pence
@@ -50,7 +51,6 @@ PAYERS = roles(STAFF, Role.TENANT)
 WRITERS = roles(STAFF)
 
 PER_PAGE = 25
-MAX_PENCE = 100_000_000  # £1,000,000: the most a person may type (the schemas' limit)
 PAYABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
 CREDITABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value, InvoiceStatus.PAID.value)
 
@@ -87,87 +87,7 @@ ENTRY_LABELS = {"invoice": "Invoice", "credit_note": "Credit note", "payment": "
 
 # --- what people type ---------------------------------------------------------------------------
 
-_AMOUNT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d+)?$")
 _DOCUMENT_FILE = re.compile(r"^(\d{1,19})(\.pdf)?$")
-
-
-def parse_pence(text: str | None, field: str) -> int:
-    """Pounds as people type them ("£1,250.50", "12.5", "12") → pence; anything else is an error
-    for ``field``: blank, negative, zero, more than two decimal places, or absurdly large."""
-    raw = (text or "").strip().replace(" ", "")
-    if not raw:
-        raise InvalidInput("Enter an amount in pounds, such as 12.50.", field=field)
-    if raw.startswith(("-", "£-", "−", "£−")):
-        raise InvalidInput("Enter the amount without a minus sign.", field=field)
-    raw = raw.removeprefix("£")
-    if not raw or not _AMOUNT.match(raw):
-        raise InvalidInput("Enter an amount in pounds, such as 12.50.", field=field)
-    pounds, _, pennies = raw.replace(",", "").partition(".")
-    if len(pennies) > 2:
-        raise InvalidInput(
-            "Enter pounds and pence, with no more than two digits after the point.", field=field
-        )
-    if len(pounds) > 9:
-        raise InvalidInput(f"That is more than {format_pence(MAX_PENCE)}; check the amount.", field=field)
-    pence = int(pounds or "0") * 100 + int(pennies.ljust(2, "0") or "0")
-    if pence < 1:
-        raise InvalidInput("Enter an amount of at least £0.01.", field=field)
-    if pence > MAX_PENCE:
-        raise InvalidInput(f"That is more than {format_pence(MAX_PENCE)}; check the amount.", field=field)
-    return pence
-
-
-def pounds_input(pence: int) -> str:
-    """Pence as the value of an amount input: 1250 → "12.50"."""
-    return f"{pence // 100}.{pence % 100:02d}"
-
-
-def parse_day(text: str | None, field: str, *, required: bool = True) -> date | None:
-    raw = (text or "").strip()
-    if not raw:
-        if required:
-            raise InvalidInput("Enter a date.", field=field)
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("Enter a real date, such as 2026-11-25.", field=field) from None
-
-
-def parse_id(text: str | None) -> int | None:
-    raw = (text or "").strip()
-    if not raw.isdigit() or len(raw) > 19:
-        return None
-    value = int(raw)
-    return value if is_valid_id(value) else None
-
-
-class Problems:
-    """Errors found while reading a form, so every field's problem is reported at once."""
-
-    def __init__(self) -> None:
-        self.items: list[FieldError] = []
-
-    def check(self, exc: DomainError) -> None:
-        self.items.extend(exc.errors or [FieldError(field="", reason=exc.detail)])
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise InvalidInput("Please correct the form.", errors=self.items)
-
-
-def renamed(
-    exc: DomainError, names: dict[str, str], default: str | None = None
-) -> tuple[dict[str, str], str]:
-    """The service names fields after its schema; the page names them after its inputs."""
-    by_field, summary = form_errors(exc)
-    out: dict[str, str] = {}
-    for field, reason in by_field.items():
-        key = names.get(field)
-        if key is None:
-            key = next((v for k, v in names.items() if k.endswith("*") and field.startswith(k[:-1])), None)
-        out.setdefault(key or field or default or "form", reason)
-    return out, summary
 
 
 # --- helpers shared by the templates ------------------------------------------------------------

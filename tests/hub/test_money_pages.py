@@ -17,8 +17,8 @@ from hub.billing.models import Charge, IncomeStream, Invoice, Payment
 from hub.billing.schemas import ChargeCreate, InvoiceCreate, PayNowOut
 from hub.billing.services import charges, invoices, stripe_pay
 from hub.billing.services.charges import Posting, post_for_source
-from hub.billing.views import parse_pence
 from hub.errors import InvalidInput
+from hub.forms import parse_pence
 from hub.models import Role
 from tests.conftest import Hub
 
