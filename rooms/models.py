@@ -269,6 +269,13 @@ def live_at(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def hold_expired_at(now: datetime) -> ColumnElement[bool]:
+    """SQL: a provisional hold whose expiry has come by ``now`` (the SQL twin of
+    :meth:`Booking.hold_expired`): gone from that moment, swept or not. Exactly the provisional
+    rows :func:`live_at` does not count as live."""
+    return and_(Booking.status == BookingStatus.PROVISIONAL.value, Booking.hold_expires_at <= now)
+
+
 class RoomOccupancy(Base):
     """The busy time (buffers included) a live booking holds in each indivisible room.
 

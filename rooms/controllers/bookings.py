@@ -28,6 +28,7 @@ from rooms.schemas import (
 )
 from rooms.services import bookings as service
 from rooms.services import series as series_service
+from rooms.services import visibility
 from rooms.services.localtime import combine_local
 
 WRITE = roles(STAFF)
@@ -71,7 +72,7 @@ class BookingController(Controller):
             organisation_id=organisation_id,
             include_cancelled=include_cancelled,
         )
-        items = await service.bookings_out(db, found, identity, settings)
+        items = await visibility.bookings_out(db, found, identity, settings)
         return BookingPage(items=items, total=len(items))
 
     @post("/", opt=WRITE, summary="Book a room (409 with the clashing times if it is taken)")
@@ -79,14 +80,14 @@ class BookingController(Controller):
         self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[BookingCreate]
     ) -> BookingOut:
         booking = await service.create_booking(db, settings, identity, data)
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @get("/{booking_id:int}", opt=READ, summary="One booking")
     async def get_booking(
         self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
     ) -> BookingOut:
         booking = await service.get_booking(db, identity, booking_id)
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @patch("/{booking_id:int}", opt=WRITE, summary="Change a booking (scope: this, following or all)")
     async def update_booking(
@@ -98,7 +99,7 @@ class BookingController(Controller):
         data: JSONBody[BookingUpdate],
     ) -> BookingOut:
         booking = await service.update_booking(db, settings, identity, booking_id, data)
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @post(
         "/{booking_id:int}/cancel", opt=WRITE, status_code=200, summary="Cancel (never delete), with a reason"
@@ -114,14 +115,14 @@ class BookingController(Controller):
         booking = await service.cancel_booking(
             db, settings, identity, booking_id, reason=data.reason, scope=data.scope, waive_fee=data.waive_fee
         )
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @post("/{booking_id:int}/confirm", opt=WRITE, status_code=200, summary="Confirm a provisional hold")
     async def confirm_booking(
         self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
     ) -> BookingOut:
         booking = await service.confirm_booking(db, settings, identity, booking_id)
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @post("/{booking_id:int}/check-in", opt=WRITE, status_code=200, summary="Check in with the head-count")
     async def check_in(
@@ -135,14 +136,14 @@ class BookingController(Controller):
         booking = await service.check_in(
             db, settings, identity, booking_id, attendance=data.attendance, no_show=False
         )
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @post("/{booking_id:int}/no-show", opt=WRITE, status_code=200, summary="Nobody came")
     async def no_show(
         self, db: Db, settings: SettingsDep, identity: Caller, booking_id: FromPath[int]
     ) -> BookingOut:
         booking = await service.check_in(db, settings, identity, booking_id, attendance=None, no_show=True)
-        return (await service.bookings_out(db, [booking], identity, settings))[0]
+        return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
 
 class SeriesController(Controller):
@@ -163,7 +164,7 @@ class SeriesController(Controller):
             first_date=series.first_date_local,
             start_time=clock(data.start_time),
             end_time=clock(data.end_time),
-            booked=await service.bookings_out(db, booked, identity, settings),
+            booked=await visibility.bookings_out(db, booked, identity, settings),
             skipped=skipped,
         )
 
@@ -171,23 +172,7 @@ class SeriesController(Controller):
     async def preview_series(
         self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[SeriesCreate]
     ) -> SeriesPreview:
-        await service.check_parts(
-            db,
-            identity,
-            room_id=data.room_id,
-            organisation_id=data.organisation_id,
-            category=data.category,
-            visibility=data.visibility,
-            band=data.band,
-            expected_attendance=data.expected_attendance,
-        )
-        planned = await series_service.plan(db, settings, identity, data)
-        problems = series_service.problems_of(planned, settings)
-        return SeriesPreview(
-            occurrences=len(planned),
-            free=[p.local_label for p in planned if not p.problem],
-            problems=problems,
-        )
+        return await series_service.preview(db, settings, identity, data)
 
     @get("/{series_id:int}", opt=READ, summary="A series and its occurrences")
     async def get_series(
@@ -197,7 +182,7 @@ class SeriesController(Controller):
         identity.require_organisation(series.organisation_id, "That series")
         occurrences = await series_service.series_bookings(db, series.id)
         end_time = time.fromisoformat(series.template["end_time"])
-        visible = await service.bookings_out(db, occurrences, identity, settings)
+        visible = await visibility.bookings_out(db, occurrences, identity, settings)
         title = visible[0].title if visible else series.template["title"]
         return SeriesOut(
             id=series.id,

@@ -20,7 +20,7 @@ from hub.errors import InvalidInput, NotFound
 from hub.models import Role, User
 from hub.schemas import within_calendar
 from rooms.models import BookingCategory, Room
-from rooms.services import feed_tokens
+from rooms.services import feed_tokens, visibility
 from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, feed_body, feed_version, uid_domain
 
 CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8"
@@ -100,9 +100,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def _public(settings: Any, name: str, **kwargs: Any) -> FeedScope:
-    return FeedScope(
-        name=name, audience="public", hide_private=settings.feed_private_bookings == "hide", **kwargs
-    )
+    return FeedScope(name=name, audience="public", hide_private=visibility.hide_private(settings), **kwargs)
 
 
 @route(

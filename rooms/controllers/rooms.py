@@ -10,7 +10,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hub.auth import ADMIN_ONLY, STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import InvalidInput
 from hub.models import Role
 from hub.schemas import within_calendar
 from rooms.models import OpeningHours, Visibility
@@ -33,12 +32,9 @@ from rooms.schemas import (
     RoomUpdate,
     clock,
 )
-from rooms.services import availability, pricing
+from rooms.services import availability, pricing, quotes
 from rooms.services import rooms as service
 from rooms.services import settings as building_settings
-from rooms.services.bookings import busy_span, check_parts, check_times, find_clashes
-from rooms.services.calendar import BuildingCalendar
-from rooms.services.localtime import instant
 
 # Everyone who works with the building's bookings reads them; café staff have the till only
 # (DESIGN §6), so they are not among them.
@@ -106,48 +102,7 @@ async def set_rate(db: Db, identity: Caller, data: JSONBody[RateIn]) -> RateOut:
     summary="Price and clash check for a proposed booking (writes nothing)",
 )
 async def quote(db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[QuoteRequest]) -> Quote:
-    zone = settings.zone
-    start = instant(data.start, zone, field="start")
-    end = instant(data.end, zone, field="end")
-    check_times(start, end)
-    room = await service.get_room(db, data.room_id, field="room_id")
-    band = data.band
-    if band is None:
-        if data.organisation_id is None:
-            raise InvalidInput("give an organisation_id or a band", field="band")
-        band = (
-            await check_parts(
-                db,
-                identity,
-                room_id=room.id,
-                organisation_id=data.organisation_id,
-                category="other",
-                visibility=None,
-                band=None,
-                expected_attendance=None,
-            )
-        ).band
-    price = await pricing.price_for(db, room, band, start, end)
-    room_map = await service.RoomMap.load(db)
-    busy_start, busy_end = busy_span(start, end, room.setup_minutes, room.cleardown_minutes)
-    exclude = {data.exclude_booking_id} if data.exclude_booking_id else None
-    clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end, exclude_booking_ids=exclude)
-    calendar = await BuildingCalendar.load(
-        db, settings, start.astimezone(zone).date(), end.astimezone(zone).date()
-    )
-    problem = calendar.problem(start.astimezone(zone), end.astimezone(zone))
-    return Quote(
-        room_id=room.id,
-        band=band,
-        description=price.description,
-        net_pence=price.net_pence,
-        vat_rate_bp=price.vat_rate_bp,
-        vat_pence=price.vat_pence,
-        gross_pence=price.gross_pence,
-        clashes=clashes,
-        within_opening_hours=problem is None,
-        opening_hours_problem=problem,
-    )
+    return await quotes.quote(db, settings, identity, data)
 
 
 @get(
@@ -163,12 +118,6 @@ async def rooms_free(
     features: Annotated[str | None, QueryParameter(max_length=300, description="comma-separated")] = None,
 ) -> list[FreeRoom]:
     within_calendar(date_, "date")
-    wanted = [f.strip() for f in (features or "").split(",") if f.strip()]
-    from rooms.models import FEATURES
-
-    unknown = [f for f in wanted if f not in FEATURES]
-    if unknown:
-        raise InvalidInput(f"unknown feature(s): {', '.join(unknown)}", field="features")
     return await availability.free_rooms(
         db,
         settings,
@@ -176,7 +125,7 @@ async def rooms_free(
         start_time=clock(start),
         end_time=clock(end),
         capacity=capacity,
-        features=wanted,
+        features=[f.strip() for f in (features or "").split(",") if f.strip()],
     )
 
 

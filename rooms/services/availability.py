@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.config import Settings
 from hub.db import utcnow
 from hub.errors import InvalidInput
-from rooms.models import Booking, Room, RoomOccupancy, live_at
+from rooms.models import FEATURES, Booking, Room, RoomOccupancy, live_at
 from rooms.schemas import FreeRoom, FreeSlot, RoomDay
-from rooms.services.bookings import MAX_BUSY, busy_span
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.localtime import combine_local, format_local
+from rooms.services.occurrences import MAX_BUSY, busy_span
 from rooms.services.rooms import RoomMap
 
 MIN_SLOT = timedelta(minutes=15)
@@ -53,6 +53,9 @@ async def free_rooms(
 ) -> list[FreeRoom]:
     """Rooms with room for ``capacity`` people and every feature asked for, free for the whole span
     (their own setup and cleardown included), inside opening hours."""
+    unknown = [f for f in features or [] if f not in FEATURES]
+    if unknown:
+        raise InvalidInput(f"unknown feature(s): {', '.join(unknown)}", field="features")
     zone = settings.zone
     if end_time <= start_time:
         raise InvalidInput("must be after the start", field="end")

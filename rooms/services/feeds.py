@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config import Settings
 from hub.db import utcnow
-from rooms.models import Booking, BookingCategory, BookingStatus, Room, Series, Visibility
+from rooms.models import Booking, BookingCategory, BookingStatus, Room, Series, Visibility, hold_expired_at
+from rooms.services import visibility
 from rooms.services.localtime import combine_local
 
-PRIVATE_TITLE = "Private booking"
 MAX_WINDOW = timedelta(days=3 * 366)
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -64,7 +64,7 @@ class Window:
 
     @classmethod
     def default(cls, settings: Settings, today: date | None = None) -> Window:
-        today = today or utcnow().astimezone(settings.zone).date()
+        today = today or settings.today()
         return cls(
             today - timedelta(days=settings.feed_days_back), today + timedelta(days=settings.feed_days_ahead)
         )
@@ -321,7 +321,9 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> str:
 
 # --- what each booking looks like in this feed -----------------------------------------------------
 
-EXPIRED = "expired"  # the status a provisional hold past its expiry is read with: gone
+# The status a provisional hold past its expiry is read with (rooms.models.hold_expired_at, decided
+# in the query at read time): gone from the moment it expires, whether or not a write swept it.
+EXPIRED = "expired"
 
 
 class Shown(Protocol):
@@ -369,14 +371,17 @@ class Face:
 
 
 def face(booking: Shown, scope: FeedScope, rooms: dict[int, str], labels: dict[str, str]) -> Face:
-    room = rooms.get(booking.room_id, "")
+    """How the booking looks in this feed: a private feed sees it in full, a public one as
+    :mod:`rooms.services.visibility` says the public sees it."""
+    seen_as = visibility.sight(booking, full=scope.audience == "full")
     private = booking.visibility == Visibility.PRIVATE.value
-    if scope.audience == "public" and private:
-        return Face(PRIVATE_TITLE, "", room, "", True)
-    if scope.audience == "public":
-        return Face(booking.public_title or booking.title, "", room, labels.get(booking.category, ""), False)
-    description = booking.notes if booking.notes else ""
-    return Face(booking.title, description, room, labels.get(booking.category, ""), private)
+    return Face(
+        summary=visibility.title_for(booking, seen_as),
+        description=(booking.notes or "") if seen_as is visibility.Sight.FULL else "",
+        location=rooms.get(booking.room_id, ""),
+        categories="" if seen_as is visibility.Sight.PRIVATE else labels.get(booking.category, ""),
+        private=private,
+    )
 
 
 def _event_lines(
@@ -475,7 +480,7 @@ def _conditions(scope: FeedScope) -> list[Any]:
     if scope.created_by_id is not None:
         conditions.append(Booking.created_by_id == scope.created_by_id)
     if scope.hide_private:
-        conditions.append(Booking.visibility == Visibility.PUBLIC.value)
+        conditions.append(visibility.not_hidden())
     return conditions
 
 
@@ -486,14 +491,8 @@ def in_scope(scope: FeedScope, booking: Shown) -> bool:
         and (scope.category is None or booking.category == scope.category)
         and (scope.organisation_id is None or booking.organisation_id == scope.organisation_id)
         and (scope.created_by_id is None or booking.created_by_id == scope.created_by_id)
-        and not (scope.hide_private and booking.visibility == Visibility.PRIVATE.value)
+        and not visibility.is_hidden(scope.hide_private, booking)
     )
-
-
-def _expired(now: datetime) -> Any:
-    """A provisional hold whose expiry has come is gone from the moment it expires, whether or not
-    a write has swept it yet: decided in the query, at read time."""
-    return and_(Booking.status == BookingStatus.PROVISIONAL.value, Booking.hold_expires_at <= now)
 
 
 def _columns(now: datetime) -> list[Any]:
@@ -510,7 +509,7 @@ def _columns(now: datetime) -> list[Any]:
         Booking.category,
         Booking.visibility,
         Booking.notes,
-        case((_expired(now), literal(EXPIRED)), else_=Booking.status).label("status"),
+        case((hold_expired_at(now), literal(EXPIRED)), else_=Booking.status).label("status"),
         Booking.start_at,
         Booking.end_at,
         Booking.sequence,
@@ -882,7 +881,7 @@ async def feed_version(
     host = uid_domain(hub_name) if host is None else host
     now = now or utcnow()
     start, end = window.bounds(settings.zone)
-    expired = _expired(now)
+    expired = hold_expired_at(now)
     conditions: list[Any] = [
         or_(Booking.series_id.is_not(None), (Booking.start_at < end) & (Booking.end_at > start)),
         *_conditions(scope),

@@ -13,12 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
 from hub.config import Settings
-from hub.db import is_valid_id, utcnow
-from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from hub.db import utcnow
+from hub.errors import Conflict, DomainError, InvalidInput, RuleViolation
+from hub.queries import get_or_404
 from hub.services import audit
 from rooms.models import LIVE_STATUSES, Booking, Series
-from rooms.schemas import BookingUpdate, Clash, OccurrenceProblem, RecurrenceRule, SeriesCreate, clock
-from rooms.services.bookings import (
+from rooms.schemas import (
+    BookingUpdate,
+    Clash,
+    OccurrenceProblem,
+    RecurrenceRule,
+    SeriesCreate,
+    SeriesPreview,
+    clock,
+)
+from rooms.services.calendar import BuildingCalendar
+from rooms.services.charges import post_booking_charges
+from rooms.services.localtime import combine_local
+from rooms.services.occurrences import (
     apply_changes,
     apply_price,
     busy_span,
@@ -29,9 +41,6 @@ from rooms.services.bookings import (
     occupy,
     sweep_expired_holds,
 )
-from rooms.services.calendar import BuildingCalendar
-from rooms.services.charges import post_booking_charges
-from rooms.services.localtime import combine_local
 from rooms.services.pricing import price_for
 from rooms.services.rooms import RoomMap
 
@@ -155,6 +164,28 @@ def problems_of(planned: list[Planned], settings: Settings) -> list[OccurrencePr
         for p in planned
         if p.problem
     ]
+
+
+async def preview(db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate) -> SeriesPreview:
+    """Every occurrence and its problems, after the same checks as booking the series (room,
+    organisation, category, attendance); for the API's preview and the form's check. Writes
+    nothing."""
+    await check_parts(
+        db,
+        actor,
+        room_id=data.room_id,
+        organisation_id=data.organisation_id,
+        category=data.category,
+        visibility=data.visibility,
+        band=data.band,
+        expected_attendance=data.expected_attendance,
+    )
+    planned = await plan(db, settings, actor, data)
+    return SeriesPreview(
+        occurrences=len(planned),
+        free=[p.local_label for p in planned if not p.problem],
+        problems=problems_of(planned, settings),
+    )
 
 
 async def create_series(
@@ -314,10 +345,7 @@ async def create_series(
 
 
 async def get_series(db: AsyncSession, series_id: int) -> Series:
-    series = await db.get(Series, series_id) if is_valid_id(series_id) else None
-    if series is None:
-        raise NotFound("That series was not found.")
-    return series
+    return await get_or_404(db, Series, series_id, "That series")
 
 
 async def series_bookings(db: AsyncSession, series_id: int) -> list[Booking]:

@@ -21,9 +21,11 @@ from hub.schemas import convert_input
 from hub.services import audit
 from hub.web import form_errors, read_form, redirect, render, safe_next
 from rooms.models import Booking, BookingStatus
-from rooms.schemas import BookingCreate, BookingUpdate
+from rooms.schemas import BookingCreate, BookingUpdate, QuoteRequest
 from rooms.services import bookings as service
 from rooms.services import series as series_service
+from rooms.services import visibility
+from rooms.services.occurrences import cancellation_fee
 from rooms.services.rooms import get_room
 from rooms.views.common import (
     QuoteView,
@@ -34,7 +36,6 @@ from rooms.views.common import (
     parse_clock,
     parse_date,
     quote_for,
-    today_local,
 )
 
 OPTIONAL_TEXT = ("public_title", "contact_name", "notes", "override_reason")
@@ -122,7 +123,7 @@ def errors_for_page(exc: DomainError) -> tuple[dict[str, str], str, list[str]]:
 
 def _default_values(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
     query = request.query_params
-    values = {"status": "confirmed", "date": today_local(settings).isoformat()}
+    values = {"status": "confirmed", "date": settings.today().isoformat()}
     for name in ("room_id", "organisation_id", "category"):
         if query.get(name):
             values[name] = str(query.get(name))[:40]
@@ -180,17 +181,14 @@ async def _quote_from_form(
     if start is None or end is None or not room.isdigit() or not (org.isdigit() or booking_id):
         return QuoteView(problem="Choose a room, an organisation, the date and the times to see the price.")
     booking = await service.get_booking(db, identity, booking_id) if booking_id else None
-    return await quote_for(
-        db,
-        settings,
-        identity,
+    proposed = QuoteRequest(
         room_id=int(room),
+        start=start,
+        end=end,
         organisation_id=booking.organisation_id if booking else int(org),
-        start_local=start,
-        end_local=end,
         exclude_booking_id=booking_id,
-        band=None,
     )
+    return await quote_for(db, settings, identity, proposed)
 
 
 @get("/desk/bookings/new", opt=roles(STAFF), include_in_schema=False)
@@ -280,7 +278,7 @@ async def _detail_page(
     quote: QuoteView | None = None,
 ) -> Template:
     booking = await service.get_booking(db, identity, booking_id)
-    shown = (await service.bookings_out(db, [booking], identity, settings))[0]
+    shown = (await visibility.bookings_out(db, [booking], identity, settings))[0]
     choices = await load_choices(db, identity)
     series_info: dict[str, Any] | None = None
     if booking.series_id is not None:
@@ -315,11 +313,11 @@ async def _detail_page(
         series=series_info,
         scopes=SCOPES,
         history=history,
-        fee=service.cancellation_fee(settings, booking, now) if live else 0,
+        fee=cancellation_fee(settings, booking, now) if live else 0,
         money=money,
         live=live,
         can_check_in=booking.status == BookingStatus.CONFIRMED.value
-        and booking.start_at.astimezone(settings.zone).date() <= today_local(settings),
+        and booking.start_at.astimezone(settings.zone).date() <= settings.today(),
         open_panel=open_panel,
         can_override=identity.role in STAFF,
         quote=quote,

@@ -24,11 +24,12 @@ from hub.web import redirect, render
 from rooms.models import BookingCategory, Room
 from rooms.schemas import BookingOut
 from rooms.services import bookings as booking_service
-from rooms.services import feed_tokens
+from rooms.services import feed_tokens, visibility
 from rooms.services import settings as rooms_settings
 from rooms.services.localtime import combine_local
 from rooms.services.rooms import RoomMap
-from rooms.views.common import bookable_rooms, hhmm, parse_date, today_local, week_start
+from rooms.views.common import bookable_rooms, hhmm, parse_date
+from rooms.views.grid import week_start
 
 CALENDARS_PATH = "/account/calendars"
 KIND_LABELS: dict[feed_tokens.Kind, str] = {"user": "personal", "organisation": "organisation"}
@@ -134,7 +135,7 @@ async def whats_on(
     room_id: FromQuery[str] = "",
 ) -> Template:
     errors: dict[str, str] = {}
-    today = today_local(settings)
+    today = settings.today()
     chosen = parse_date(week) if week else today
     if chosen is None:
         errors["week"] = "Enter a date as YYYY-MM-DD, e.g. 2026-03-30."
@@ -172,10 +173,7 @@ async def whats_on(
         room_ids={room_filter} if room_filter else None,
         category=category or None,
     )
-    # Always the public face (viewer None), whoever is signed in.
-    shown = await booking_service.bookings_out(db, found, None, settings)
-    if settings.feed_private_bookings == "hide":
-        shown = [b for b in shown if not b.private]
+    shown = await visibility.public_bookings(db, settings, found)
 
     groups = {day: DayGroup(day=day, is_today=day == today) for day in days}
     for booking in shown:
@@ -225,7 +223,7 @@ async def whats_on(
         this_week_url=_query(**filters),
         clear_url=_query(week=week_param),
         feeds=public_feeds(request, rooms, categories),
-        hide_private=settings.feed_private_bookings == "hide",
+        hide_private=visibility.hide_private(settings),
     )
 
 
@@ -257,7 +255,7 @@ async def _private_feeds(
     organisation = ""
     if identity.organisation_id is not None:
         kinds.insert(0, "organisation")  # the one a tenant usually wants
-        names = await booking_service.organisation_names(db, {identity.organisation_id})
+        names = await visibility.organisation_names(db, {identity.organisation_id})
         organisation = names.get(identity.organisation_id, "your organisation")
     feeds = []
     for kind in kinds:
@@ -301,7 +299,7 @@ async def my_calendars(
         title="My calendars",
         private_feeds=await _private_feeds(request, db, settings, identity),
         feeds=public_feeds(request, bookable_rooms(room_map), categories),
-        hide_private=settings.feed_private_bookings == "hide",
+        hide_private=visibility.hide_private(settings),
     )
 
 

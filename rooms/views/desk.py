@@ -16,24 +16,21 @@ from hub.models import Role
 from hub.web import render
 from rooms.models import BookingStatus
 from rooms.services import bookings as booking_service
+from rooms.services import visibility
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.localtime import combine_local
 from rooms.services.rooms import RoomMap, get_room
-from rooms.views.common import (
+from rooms.views.common import bookable_rooms, load_choices, money, parse_date
+from rooms.views.grid import (
     Grid,
     GridColumn,
     GridItem,
     assign_lanes,
-    bookable_rooms,
     free_slots,
     grid_bounds,
-    load_choices,
     minutes_into_day,
-    money,
     open_rows,
-    parse_date,
     place,
-    today_local,
     week_start,
 )
 
@@ -78,7 +75,7 @@ async def _day_page(
     read_only: bool,
 ) -> Template:
     errors: dict[str, str] = {}
-    today = today_local(settings)
+    today = settings.today()
     raw = date_
     day = parse_date(raw) if raw else today
     if day is None:
@@ -92,7 +89,7 @@ async def _day_page(
     calendar = await BuildingCalendar.load(db, settings, day, day)
     hours = calendar.day(day)
     found = await booking_service.list_bookings(db, identity, start=start, end=end)
-    shown = await booking_service.bookings_out(db, found, identity, settings)
+    shown = await visibility.bookings_out(db, found, identity, settings)
     choices = await load_choices(db, identity, room_map)
     spans = [
         (minutes_into_day(b.start, day, settings), minutes_into_day(b.end, day, settings)) for b in shown
@@ -155,7 +152,7 @@ async def desk_week(
     week: FromQuery[str] = "",
 ) -> Template:
     errors: dict[str, str] = {}
-    today = today_local(settings)
+    today = settings.today()
     chosen = parse_date(week) if week else today
     if chosen is None:
         errors["week"] = "Enter a date as YYYY-MM-DD, e.g. 2026-03-30."
@@ -173,7 +170,7 @@ async def desk_week(
         end=combine_local(days[-1] + timedelta(days=1), time(0), zone),
         room_ids=competing,
     )
-    shown = await booking_service.bookings_out(db, found, identity, settings)
+    shown = await visibility.bookings_out(db, found, identity, settings)
     calendar = await BuildingCalendar.load(db, settings, days[0], days[-1])
     choices = await load_choices(db, identity, room_map)
     spans = []

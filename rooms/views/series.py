@@ -16,8 +16,8 @@ from hub.deps import Caller, Db, SettingsDep
 from hub.errors import Conflict, DomainError, FieldError
 from hub.web import form_errors, read_form, redirect, render
 from rooms.schemas import SeriesCreate
-from rooms.services import bookings as booking_service
 from rooms.services import series as service
+from rooms.services import visibility
 from rooms.views.common import (
     WEEKDAY_NAMES,
     clash_text,
@@ -26,7 +26,6 @@ from rooms.views.common import (
     load_choices,
     parse_clock,
     parse_date,
-    today_local,
 )
 
 # Error fields named by the schema → the inputs on this page.
@@ -112,7 +111,7 @@ def page_errors(exc: DomainError) -> tuple[dict[str, str], str]:
 
 
 def _defaults(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
-    first = parse_date(request.query_params.get("first_date")) or today_local(settings)
+    first = parse_date(request.query_params.get("first_date")) or settings.today()
     values = {
         "first_date": first.isoformat(),
         "freq": "weekly",
@@ -191,17 +190,7 @@ async def series_create(
     if form.get("action") == "check":
         try:
             data = parse_series(form, skip_clashes=skip)
-            await booking_service.check_parts(
-                db,
-                identity,
-                room_id=data.room_id,
-                organisation_id=data.organisation_id,
-                category=data.category,
-                visibility=data.visibility,
-                band=data.band,
-                expected_attendance=data.expected_attendance,
-            )
-            planned = await service.plan(db, settings, identity, data)
+            preview = await service.preview(db, settings, identity, data)
         except DomainError as exc:
             await db.rollback()
             errors, summary = page_errors(exc)
@@ -210,11 +199,10 @@ async def series_create(
             )
         await db.rollback()
         problems: list[dict[str, Any]] = [
-            {"when": p.local_label, "reason": p.problem, "clashes": clash_texts(p.clashes, settings)}
-            for p in planned
-            if p.problem
+            {"when": p.start_local, "reason": p.reason, "clashes": clash_texts(p.clashes, settings)}
+            for p in preview.problems
         ]
-        return await _page(request, db, identity, form, problems=problems, checked=len(planned))
+        return await _page(request, db, identity, form, problems=problems, checked=preview.occurrences)
     try:
         data = parse_series(form, skip_clashes=skip)
         series, booked, skipped = await service.create_series(db, settings, identity, data)
@@ -248,7 +236,7 @@ async def series_detail(
 ) -> Template:
     series = await service.get_series(db, series_id)
     occurrences = await service.series_bookings(db, series.id)
-    shown = await booking_service.bookings_out(db, occurrences, identity, settings)
+    shown = await visibility.bookings_out(db, occurrences, identity, settings)
     choices = await load_choices(db, identity)
     skipped = []
     for value in series.skipped:
