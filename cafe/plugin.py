@@ -1,14 +1,25 @@
 """The café as a module. Its till, menu and cash-up arrive with their issue; it already declares the
-income stream its takings earn into."""
+income stream its takings earn into, and the home panel café staff land on."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from hub.modules import IncomeStream, Module
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth import CAFE_ROLES, Identity
+from hub.config import Settings
+from hub.modules import HomePanel, IncomeStream, Module
+
+
+async def _nothing_to_load(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    return {}
+
 
 CAFE = Module(
     name="cafe",
     package_dir=Path(__file__).parent,
+    home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
 )

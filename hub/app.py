@@ -1,7 +1,11 @@
 """The composition root: builds the Litestar app from settings and the one list of modules.
 
-This is the only place in ``hub`` that imports ``rooms``, ``cafe`` and ``tenants``: the app, the
-CLI, the migrations and the demo all loop over :func:`default_modules` (see ``hub/modules.py``).
+This is the only place in ``hub`` that imports ``rooms``, ``cafe`` and ``tenants``. Everything else
+loops over :func:`default_modules`: the app (:func:`create_app` mounts each module's routes,
+navigation and templates through ``hub.plugin.ModulesPlugin``, and keeps the registry of income
+streams and charge sources), the migrations (:func:`load_all_models`), the demo (:func:`seed_demo`)
+and the ``hubkeeper`` command (``hub/cli.py`` adds each module's commands). How to write a module:
+``hub/modules.py``.
 """
 
 from __future__ import annotations
@@ -23,15 +27,16 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe.plugin import CAFE
-from hub.auth import PUBLIC, IdentityMiddleware, access_guard
+from hub.auth import PUBLIC, access_guard
 from hub.config import Settings, load_settings
 from hub.controllers.health import VERSION
 from hub.db import Base, create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
-from hub.errors import exception_handler
+from hub.middleware import IdentityMiddleware
 from hub.modules import Module, Registry
 from hub.openapi import ClockTimeSchemaPlugin, DocumentedJsonPlugin, DocumentedYamlPlugin
 from hub.plugin import CORE, ModulesPlugin
+from hub.web import exception_handler
 from rooms.plugin import ROOMS
 from tenants.plugin import TENANTS
 
@@ -57,15 +62,13 @@ def load_all_models(modules: Sequence[Module] | None = None) -> MetaData:
     return Base.metadata
 
 
-async def seed_demo(db: AsyncSession, settings: Settings) -> None:
-    """The whole demo hub: the core's people and organisations, then each module's part."""
-    import hub.billing.demo
-    import hub.demo
-    import rooms.demo
-
-    organisations = await hub.demo.seed(db)
-    await rooms.demo.seed(db, settings, organisations)
-    await hub.billing.demo.seed(db, settings, organisations)
+async def seed_demo(db: AsyncSession, settings: Settings, modules: Sequence[Module] | None = None) -> None:
+    """The whole demo hub: each module seeds its part in list order (the core first: its people,
+    organisations and money history), each given the organisations made so far, by name."""
+    organisations: dict[str, int] = {}
+    for module in modules or default_modules():
+        if module.demo is not None:
+            await module.demo(db, settings, organisations)
 
 
 def _local_time(settings: Settings) -> Any:

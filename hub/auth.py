@@ -1,4 +1,5 @@
-"""Who is calling: identity from a session cookie or a bearer token, the role guard and CSRF.
+"""Who is calling (:class:`Identity`), the role guard and CSRF. The identity is read from a session
+cookie or a bearer token by ``hub/middleware.py``, which asks the accounts service.
 
 Every route states who may call it in its ``opt``: ``roles=`` (a set of :class:`Role`) or
 ``public=True``. One app-level guard enforces it, so a route that states nothing is refused
@@ -7,7 +8,6 @@ rather than left open.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,14 +15,8 @@ import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.config import Settings
-from hub.db import writer
-from hub.errors import Forbidden, NotFound, ServiceUnavailable, Unauthenticated
+from hub.errors import Forbidden, NotFound, Unauthenticated
 from hub.models import Role
 from hub.security import constant_time_equals
 
@@ -31,8 +25,6 @@ CSRF_COOKIE = "hub_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-logger = logging.getLogger("hub.auth")
 
 ALL_ROLES = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.RECEPTIONIST})
@@ -136,79 +128,3 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
             "The form's security token is missing or out of date. Reload the page and try again.",
             field=CSRF_FIELD,
         )
-
-
-class IdentityMiddleware(ASGIMiddleware):
-    """Resolve who is calling, then open the request's database session.
-
-    Who is calling is read in a short read transaction of its own. The request's session is
-    shared with the handler (dependency ``db``). For a request that changes things it is bound
-    to the write engine, so each of its transactions holds SQLite's write lock (after its turn in
-    the process's queue); whatever it left open ends as the response starts, so the lock is never
-    held while the response is sent. A read (GET, HEAD, OPTIONS) only ever reads: it neither
-    waits for nor takes that lock. A token's last-used time is recorded after the response.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        state = scope["litestar_app"].state
-        maker: async_sessionmaker[AsyncSession] = state.sessionmaker
-        identity = await self._identify(maker, ASGIConnection(scope))
-        scope["user"] = identity
-        scope["auth"] = identity.via if identity else None
-        changes = scope.get("method", "GET") not in SAFE_METHODS
-        async with maker(bind=state.write_engine) if changes else maker() as db:
-            scope["state"]["db"] = db
-            await next_app(scope, receive, _ending_transaction_first(db, send) if changes else send)
-        if identity is not None and identity.token_touch_due and identity.token_id is not None:
-            await _touch_token_after_response(state, identity.token_id)
-
-    async def _identify(
-        self, maker: async_sessionmaker[AsyncSession], connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> Identity | None:
-        from hub.services import accounts  # the service layer imports this module
-
-        authorization = connection.headers.get("authorization", "")
-        cookie = connection.cookies.get(SESSION_COOKIE)
-        if not authorization.lower().startswith("bearer ") and not cookie:
-            return None
-        try:
-            async with maker() as db:
-                if authorization.lower().startswith("bearer "):
-                    # A wrong or revoked token is simply no identity: protected routes answer 401.
-                    token = authorization[7:].strip()
-                    return await accounts.identity_from_api_token(db, self.settings, token)
-                assert cookie is not None
-                return await accounts.identity_from_session(db, self.settings, cookie)
-        except (SQLAlchemyError, OSError) as exc:
-            raise ServiceUnavailable("The database cannot be reached.") from exc
-
-
-def _ending_transaction_first(db: AsyncSession, send: Send) -> Send:
-    """``send``, but a transaction the handler left open (reads after its commit, or an
-    abandoned change) is rolled back before the response starts, as closing the session would
-    do, only sooner: the write lock is not held while the response goes out."""
-
-    async def wrapped(message: Any) -> None:
-        if message["type"] == "http.response.start" and db.in_transaction():
-            try:
-                await db.rollback()
-            except (SQLAlchemyError, OSError):
-                logger.warning("could not end the request's transaction early", exc_info=True)
-        await send(message)
-
-    return wrapped
-
-
-async def _touch_token_after_response(state: Any, token_id: int) -> None:
-    """A token's last-used time, once the response has gone: a short write that gives up at once
-    rather than wait for another writer (a later use records it)."""
-    from hub.services import accounts
-
-    try:
-        async with state.sessionmaker(bind=writer(state.write_engine, wait=False)) as db:
-            await accounts.touch_api_token(db, token_id)
-    except Exception:  # the response is sent; a missed touch only delays the time shown
-        logger.debug("token %s: last-used time not recorded this time", token_id, exc_info=True)

@@ -1,45 +1,20 @@
-"""The ``hubkeeper`` command: serve, migrate, manage accounts and tokens, run the demo."""
+"""The ``hubkeeper`` command: serve, migrate, manage accounts and tokens, run the demo, and every
+module's own commands (the core's ``billing``, ``ledger`` and ``stripe`` among them), added from
+the one list of modules (:func:`hub.app.default_modules`)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
 
 import click
 from sqlalchemy import select
 
-from hub.config import Settings, SettingsError, load_settings, sqlite_path
-
-if TYPE_CHECKING:
-    from hub.billing.services.reconcile import Reconciled
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(f"configuration error: {exc}") from exc
-
-
-def _run_with_db(settings: Settings, work: Callable[..., Awaitable[T]], *, write: bool = True) -> T:
-    from hub.db import create_engine, create_sessionmaker, writer
-
-    async def main() -> T:
-        engine = create_engine(settings)
-        try:
-            # Changes hold SQLite's write lock from BEGIN, as the web app's do (invoice numbers).
-            async with create_sessionmaker(writer(engine) if write else engine)() as db:
-                return await work(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+from hub.app import default_modules, seed_demo
+from hub.commands import cli_settings, reconcile_pending, run_with_db
+from hub.config import Settings, sqlite_path
 
 
 @click.group()
@@ -59,7 +34,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
     """Run the production web server."""
     import uvicorn
 
-    settings = _settings()  # refuse to start on a bad setting, before any worker forks
+    settings = cli_settings()  # refuse to start on a bad setting, before any worker forks
     if migrate:
         from hub import migrations
 
@@ -68,7 +43,7 @@ def serve(host: str, port: int, workers: int, migrate: bool) -> None:
         # Settle what a crash left pending with Stripe before taking new work (bounded: a
         # Stripe that does not answer leaves it pending for the next run, and does not stop us).
         try:
-            report = _reconcile(settings, older_than_minutes=0)
+            report = reconcile_pending(settings, older_than_minutes=0)
             click.echo(
                 f"Stripe reconcile: {len(report.settled)} settled, {len(report.still_pending)} pending"
             )
@@ -97,7 +72,7 @@ def db_upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
     from hub import migrations
 
-    migrations.upgrade(_settings(), revision)
+    migrations.upgrade(cli_settings(), revision)
     click.echo(f"database upgraded to {revision}")
 
 
@@ -107,7 +82,7 @@ def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (e.g. -1 or base)."""
     from hub import migrations
 
-    migrations.downgrade(_settings(), revision)
+    migrations.downgrade(cli_settings(), revision)
     click.echo(f"database downgraded to {revision}")
 
 
@@ -116,7 +91,7 @@ def db_current() -> None:
     """Show the schema revision the database is at."""
     from hub import migrations
 
-    migrations.current(_settings())
+    migrations.current(cli_settings())
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -153,7 +128,7 @@ def users_create(email: str, name: str, role: str, organisation: str | None, pas
     from hub.services import accounts
     from hub.text import name_key
 
-    settings = _settings()
+    settings = cli_settings()
     password = _read_password(password_stdin)
 
     async def work(db_session: AsyncSession) -> str:
@@ -181,7 +156,7 @@ def users_create(email: str, name: str, role: str, organisation: str | None, pas
         return f"created {user.role} account {user.email} (id {user.id})"
 
     try:
-        click.echo(_run_with_db(settings, work))
+        click.echo(run_with_db(settings, work))
     except DomainError as exc:
         fields = "; ".join(f"{e.field}: {e.reason}" for e in exc.errors) or exc.detail
         raise click.ClickException(fields) from exc
@@ -203,7 +178,7 @@ def tokens_create(email: str, name: str) -> None:
     from hub.errors import DomainError
     from hub.services import accounts
 
-    settings = _settings()
+    settings = cli_settings()
 
     async def work(db_session: AsyncSession) -> str:
         user = await accounts.get_user_by_email(db_session, email)
@@ -215,134 +190,9 @@ def tokens_create(email: str, name: str) -> None:
         return secret
 
     try:
-        click.echo(_run_with_db(settings, work))
+        click.echo(run_with_db(settings, work))
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
-
-
-@main.group()
-def billing() -> None:
-    """Invoicing."""
-
-
-@billing.command("run")
-@click.option(
-    "--month", required=True, help="Invoice charges supplied up to the end of this month (YYYY-MM)."
-)
-@click.option("--draft", is_flag=True, help="Leave the invoices as drafts to check before issuing.")
-def billing_run(month: str, draft: bool) -> None:
-    """Invoice every organisation's uninvoiced charges up to the end of MONTH. Safe to run twice:
-    a second run finds nothing left to invoice."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.auth import Identity
-    from hub.billing.services import invoices
-    from hub.errors import DomainError
-    from hub.money import format_pence
-
-    settings = _settings()
-
-    async def work(db_session: AsyncSession) -> None:
-        result = await invoices.billing_run(
-            db_session, settings, Identity.system("billing-run"), month, issue=not draft
-        )
-        for invoice in result.invoices:
-            label = invoice.number or f"draft {invoice.id}"
-            click.echo(f"{label}  {invoice.customer_name}  {format_pence(invoice.gross_pence)}")
-        for line in result.skipped:
-            click.echo(f"skipped: {line}", err=True)
-        total = sum(i.gross_pence for i in result.invoices)
-        click.echo(
-            f"{len(result.invoices)} invoice(s), {format_pence(total)} in all, for charges to {month}."
-        )
-
-    try:
-        _run_with_db(settings, work)
-    except DomainError as exc:
-        raise click.ClickException(f"--month: {exc.detail}" if exc.errors else exc.detail) from exc
-
-
-@main.group()
-def ledger() -> None:
-    """The income ledger."""
-
-
-@ledger.command("check")
-def ledger_check() -> None:
-    """Reconcile the ledger with invoices, credit notes, payments and allocations. Exits 1 on a
-    difference, listing each one."""
-    from datetime import timedelta
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.billing.schemas import LedgerCheck
-    from hub.billing.services import ledger as ledger_service
-
-    settings = _settings()
-
-    async def work(db_session: AsyncSession) -> LedgerCheck:
-        return await ledger_service.check(
-            db_session, pending_after=timedelta(minutes=settings.stripe_pending_minutes)
-        )
-
-    result = _run_with_db(settings, work, write=False)
-    for problem in result.problems:
-        click.echo(f"problem: {problem}", err=True)
-    click.echo(
-        f"{'OK' if result.ok else 'FAILED'}: {result.entries} entries in {result.journals} journals; "
-        f"{result.invoices} invoices and credit notes, {result.payments} payments checked; "
-        f"{len(result.problems)} problem(s)."
-    )
-    if not result.ok:
-        sys.exit(1)
-
-
-@main.group()
-def stripe() -> None:
-    """Stripe: settle what was left pending."""
-
-
-def _reconcile(settings: Settings, *, older_than_minutes: int) -> Reconciled:
-    from datetime import timedelta
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.billing.services import reconcile
-
-    async def work(db_session: AsyncSession) -> Reconciled:
-        return await reconcile.reconcile(
-            db_session, settings, older_than=timedelta(minutes=older_than_minutes)
-        )
-
-    return _run_with_db(settings, work)
-
-
-@stripe.command("reconcile")
-@click.option(
-    "--older-than",
-    "older_than_minutes",
-    default=1,
-    show_default=True,
-    type=click.IntRange(0, 100_000),
-    help="Only settle what has been pending at least this many minutes (0: everything).",
-)
-def stripe_reconcile(older_than_minutes: int) -> None:
-    """Settle Pay now attempts and refunds left pending by a crash or a Stripe that did not answer:
-    each is asked of Stripe again with its own idempotency key and the answer recorded. Run it
-    every few minutes (cron, a systemd timer); `hubkeeper serve` also runs it when it starts.
-    Exits 1 while anything is still pending."""
-    settings = _settings()
-    if settings.stripe_secret_key is None:
-        click.echo("Stripe is not set up here (HUB_STRIPE_SECRET_KEY): nothing to reconcile.")
-        return
-    report = _reconcile(settings, older_than_minutes=older_than_minutes)
-    for line in report.settled:
-        click.echo(f"settled: {line}")
-    for line in report.still_pending:
-        click.echo(f"still pending: {line}", err=True)
-    click.echo(f"{len(report.settled)} settled, {len(report.still_pending)} still pending.")
-    if report.still_pending:
-        sys.exit(1)
 
 
 DEMO_DATABASE = Path("var/demo.sqlite3")
@@ -382,7 +232,7 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
     from hub import migrations
     from hub.config import SettingsError, load_settings
 
-    settings = _settings()
+    settings = cli_settings()
     if settings.is_production:
         raise click.ClickException("the demo refuses to run with HUB_ENV=production")
     if database_url:
@@ -404,13 +254,12 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrations.upgrade(settings)
-    from hub.app import seed_demo
     from hub.billing.demo import demo_settings
 
     # The demo hub's own name and address for its invoices, unless HUB_SUPPLIER_* say otherwise.
     settings = demo_settings(settings)
 
-    _run_with_db(settings, lambda db_session: seed_demo(db_session, settings))
+    run_with_db(settings, lambda db_session: seed_demo(db_session, settings))
     click.echo(f"Demo hub ready in {database_url or database}.")
     click.echo("")
     click.echo("Sign in with any of these (role: email / password):")
@@ -426,3 +275,8 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
 
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+for _module in default_modules():
+    for _command in _module.cli:
+        main.add_command(_command)

@@ -1,7 +1,8 @@
-"""Domain errors, and their one mapping to RFC 9457 problem details (API) or error pages.
+"""Domain errors, and how they read as RFC 9457 problem details.
 
-Services raise :class:`DomainError` subclasses naming the field and the reason; nothing else
-decides how an error looks to a caller.
+Services raise :class:`DomainError` subclasses naming the field and the reason. The one place any
+error becomes a response (problem details for the API, an error page for a browser) is
+:func:`hub.web.exception_handler`; this module is a leaf that every other one may import.
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, NotAuthorizedException, ValidationException
-from litestar.response import Redirect
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 logger = logging.getLogger("hub.errors")
 
@@ -251,43 +249,36 @@ def problem_response(
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-def _page_response(
-    request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None
-) -> Response[Any]:
-    if status == 401:
-        target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
-        return Redirect(path=f"/login?next={quote(target, safe='/')}")
-    from hub.web import render  # the shell needs errors, so this import is deferred
+class Problem(msgspec.Struct, frozen=True):
+    """What an error says to its caller, whichever way it is shown (problem details or a page)."""
 
-    template = {403: "hub/errors/403.html", 404: "hub/errors/404.html"}.get(status, "hub/errors/error.html")
-    _, title = _TITLES.get(status, ("error", "Error"))
-    response = render(request, template, status_code=status, title=title, detail=detail)
-    if headers:
-        response.headers.update(headers)
-    return response
-
-
-def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """The single place errors become responses."""
-    errors: list[FieldError] | None = None
+    status: int
+    detail: str
     slug: str | None = None
     title: str | None = None
+    errors: list[FieldError] | None = None
     headers: dict[str, str] | None = None
     extra: dict[str, Any] | None = None
+
+
+def status_title(status: int) -> str:
+    return _TITLES.get(status, ("error", "Error"))[1]
+
+
+def problem_of(exc: Exception) -> Problem | None:
+    """The problem an exception states: a domain error as raised, Litestar's own refusals (bad
+    input named by field, 401, 404, 405, …) in the same words. None: an unexpected error."""
     if isinstance(exc, DomainError):
-        extra = exc.extra
-        status, detail, errors, slug, title, headers = (
+        return Problem(
             exc.status_code,
             exc.detail,
-            exc.errors,
-            exc.slug,
-            exc.title,
-            exc.headers,
+            slug=exc.slug,
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
         )
-    elif isinstance(exc, ValidationException | ClientException) and exc.status_code == 400:
-        status = 400
+    if isinstance(exc, ValidationException | ClientException) and exc.status_code == 400:
         errors = field_errors_from_validation(exc) if isinstance(exc, ValidationException) else []
         missing = _MISSING_PARAMETER.search(str(exc.detail))
         if not errors and missing:
@@ -296,18 +287,15 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
         if not errors:
             # Litestar could not decode the body at all (truncated, not JSON, wrong encoding).
             errors = [FieldError(field="body", reason=f"could not be read: {exc.detail}")]
-        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
-        slug, title = "validation-error", "Some of the values given are not valid"
-    elif isinstance(exc, NotAuthorizedException):
-        status, detail = 401, str(exc.detail) or "Sign in, or send an API token, to use this."
-    elif isinstance(exc, HTTPException):
-        status, detail = exc.status_code, str(exc.detail)
-        headers = dict(exc.headers) if exc.headers else None
-    else:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        status, detail = HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged."
-    if wants_json(request):
-        return problem_response(
-            request, status, detail, slug=slug, title=title, errors=errors, headers=headers, extra=extra
+        return Problem(
+            400,
+            "; ".join(f"{e.field}: {e.reason}" for e in errors),
+            slug="validation-error",
+            title="Some of the values given are not valid",
+            errors=errors,
         )
-    return _page_response(request, status, detail, headers)
+    if isinstance(exc, NotAuthorizedException):
+        return Problem(401, str(exc.detail) or "Sign in, or send an API token, to use this.")
+    if isinstance(exc, HTTPException):
+        return Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers) if exc.headers else None)
+    return None

@@ -3,11 +3,40 @@
 A module is one :class:`Module` value, usually built in its ``plugin.py``. The composition root
 (``hub/app.py``) keeps the one list of modules; the app, the CLI, the migrations and the demo loop
 over it, and money asks the :class:`Registry` — never a module by name — what a charge's source
-is and which income streams exist. Adding a module is adding it to that list (or, for a module
-that only the tests know, passing it to ``create_app(settings, modules=[...])``).
+is and which income streams exist.
 
 The core itself is a module too (``hub.plugin.CORE``), first in the list: it brings the income
-stream "other" and the manual charge source.
+stream "other", the manual charge source, the money commands and the core's home panels.
+
+How to add a module
+-------------------
+1. Make a package beside ``hub/`` (``lockers/``) that imports only ``hub`` (and, at most, another
+   module's public API in the direction DESIGN §1 allows; never the other way round).
+2. In its ``plugin.py`` build one ``Module(name="lockers", ...)`` naming what it brings, each
+   optional:
+
+   - ``routes``: its Litestar handlers/controllers; every route says who may call it in its
+     ``opt`` (``hub.auth.roles(...)`` or ``PUBLIC``). API under ``/api/v1``, pages beside them.
+   - ``nav``: :class:`hub.web.NavItem` entries (label, link, roles, order).
+   - ``package_dir``: its folder; pages are found in ``<package_dir>/templates/<name>/``.
+   - ``load_models``: a function importing its ``models.py`` (tables on ``hub.db.Base``); the
+     tables themselves come only from an Alembic migration in ``alembic/versions/``.
+   - ``income_streams``: :class:`IncomeStream` (code, label, heading in the accounts) it earns into.
+   - ``charge_sources``: :class:`ChargeSource` (type, label, default stream, link to the thing
+     charged) for what it charges for. It posts charges only through ``hub.billing``'s public API
+     (``post_for_source`` with a ``Posting`` naming its source type and id, in its own transaction;
+     it commits). Money then invoices ``{"source_type": ..., "source_id": ...}`` and links charges
+     and invoices back to the thing through the registry; it never names the module.
+   - ``demo``: a :data:`DemoSeed` that adds its part of the demo hub.
+   - ``cli``: click commands or groups; ``hubkeeper`` adds them to its own group. They read the
+     settings with ``hub.commands.cli_settings()`` and work in ``hub.commands.run_with_db``.
+   - ``home_panels``: :class:`HomePanel` (template, roles, loader) for the home page.
+3. Add the module to :func:`hub.app.default_modules` (after the modules it stands on). A module
+   that only the tests know is passed instead: ``create_app(settings, modules=[*default_modules(),
+   LOCKERS])`` (see ``tests/modules/lockers.py``, a whole module in one file).
+
+``tests/hub/test_imports.py`` fails on an import cycle or a dependency against DESIGN §1, and
+``tests/hub/test_permissions.py`` lists every route with the roles it expects.
 """
 
 from __future__ import annotations
@@ -65,7 +94,8 @@ class HomePanel:
     order: int = 100
 
 
-# The demo: each module seeds its part in list order, given what earlier modules made (by name).
+# The demo: each module seeds its part in list order, given the organisations made so far (ids by
+# name). A seed may add to that dict: the core's adds the demo organisations before anyone else runs.
 DemoSeed = Callable[["AsyncSession", "Settings", dict[str, int]], Awaitable[None]]
 
 
@@ -104,6 +134,11 @@ class Registry:
         for source in self.sources.values():
             if source.stream not in self.streams:
                 raise ValueError(f"charge source {source.type!r} earns into unknown stream {source.stream!r}")
+
+    def home_panels_for(self, role: Role) -> list[HomePanel]:
+        """The panels this role sees on the home page, in order (then in module order)."""
+        panels = [panel for module in self.modules for panel in module.home_panels if role in panel.roles]
+        return sorted(panels, key=lambda panel: panel.order)
 
     def stream_label(self, code: str) -> str:
         stream = self.streams.get(code)

@@ -1,5 +1,7 @@
-"""The core as a module: health, API, pages, static files, navigation, the money routes, and the
-income stream and charge source the core itself owns (other income; manual charges)."""
+"""The core as a module: health, API, pages, static files, navigation, the money routes, the money
+commands, the demo's people, organisations and money history, the core's home panels, and the income
+stream and charge source the core itself owns (other income; manual charges). It is first in the
+list of modules (``hub/app.py``); how a module is made is told in ``hub/modules.py``."""
 
 from __future__ import annotations
 
@@ -10,16 +12,22 @@ from litestar.config.app import AppConfig
 from litestar.plugins import InitPluginProtocol
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import hub.billing.demo
+import hub.demo
 from hub.auth import ADMIN_ONLY, ALL_ROLES, PUBLIC, STAFF
 from hub.billing import views as money_views
 from hub.billing.controllers import API_ROUTES as MONEY_API
+from hub.commands import COMMANDS
+from hub.config import Settings
 from hub.controllers.accounts import TokenController, UserController, me
 from hub.controllers.audit import list_audit
 from hub.controllers.health import healthz
 from hub.controllers.organisations import OrganisationController
 from hub.models import Role
-from hub.modules import ChargeSource, IncomeStream, Module, Registry
+from hub.modules import ChargeSource, HomePanel, IncomeStream, Module, Registry
+from hub.services import home
 from hub.views import account, admin, auth, organisations
 from hub.web import NavItem
 
@@ -65,6 +73,28 @@ def _load_models() -> None:
     import hub.models  # noqa: F401
 
 
+async def _demo(db: AsyncSession, settings: Settings, organisations: dict[str, int]) -> None:
+    """The demo's people and organisations (the other modules' seeds use them), then a few months
+    of invoices, payments and debt."""
+    organisations.update(await hub.demo.seed(db))
+    await hub.billing.demo.seed(db, settings, organisations)
+
+
+_HOME_PANELS = [
+    HomePanel("hub/home/organisations.html", STAFF | {Role.TRUSTEE}, home.organisations_panel, order=10),
+    HomePanel(
+        "hub/home/own_organisation.html", frozenset({Role.TENANT}), home.own_organisation_panel, order=10
+    ),
+    HomePanel(
+        "hub/home/find_organisation.html",
+        frozenset({Role.RECEPTIONIST}),
+        home.find_organisation_panel,
+        order=20,
+    ),
+    HomePanel("hub/home/accounts.html", ADMIN_ONLY, home.accounts_panel, order=30),
+    HomePanel("hub/home/audit.html", ADMIN_ONLY, home.audit_panel, order=40),
+]
+
 CORE = Module(
     name="hub",
     routes=_routes(),
@@ -78,6 +108,9 @@ CORE = Module(
     ],
     package_dir=Path(__file__).parent,
     load_models=_load_models,
+    demo=_demo,
+    cli=COMMANDS,
+    home_panels=_HOME_PANELS,
     income_streams=[IncomeStream("other", "Other income", "Other income")],
     charge_sources=[ChargeSource("manual", "Added by hand", "other")],
 )

@@ -1,24 +1,38 @@
-"""The web shell: navigation each role sees, page rendering, forms, flash messages."""
+"""The web shell: navigation each role sees, page rendering, forms, flash messages, and the one
+place errors become responses (:func:`exception_handler`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
-from litestar import MediaType, Request
+from litestar import MediaType, Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from hub.auth import CSRF_COOKIE, CSRF_FIELD, Identity, current_identity
 from hub.config import Settings
-from hub.errors import DomainError, FieldError
+from hub.errors import (
+    DomainError,
+    FieldError,
+    Problem,
+    problem_of,
+    problem_response,
+    status_title,
+    wants_json,
+)
 from hub.models import Role
 from hub.security import new_secret
 from hub.text import strip_control
 
 FLASH_COOKIE = "hub_flash"
+
+# Unexpected errors are logged under the name they always had.
+logger = logging.getLogger("hub.errors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +157,40 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 def field_error(field: str, reason: str) -> FieldError:
     return FieldError(field=field, reason=reason)
+
+
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    """An error as a browser sees it: a 401 goes to sign in (and back), anything else is a page."""
+    if status == 401:
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return Redirect(path=f"/login?next={quote(target, safe='/')}")
+    template = {403: "hub/errors/403.html", 404: "hub/errors/404.html"}.get(status, "hub/errors/error.html")
+    response = render(request, template, status_code=status, title=status_title(status), detail=detail)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The single place errors become responses: RFC 9457 problem details for the API, a page
+    for a browser."""
+    problem = problem_of(exc)
+    if problem is None:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = Problem(HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred; it has been logged.")
+    if wants_json(request):
+        return problem_response(
+            request,
+            problem.status,
+            problem.detail,
+            slug=problem.slug,
+            title=problem.title,
+            errors=problem.errors,
+            headers=problem.headers,
+            extra=problem.extra,
+        )
+    return error_page(request, problem.status, problem.detail, problem.headers)

@@ -1,10 +1,12 @@
 """The rooms module: its API, the reception desk pages and their navigation, its tables and demo,
-the charge source it posts (a booking) and the income stream it earns into (room hire)."""
+the charge source it posts (a booking) and the income stream it earns into (room hire). It has no
+commands and no home panels of its own (yet)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import rooms.demo
 from hub.auth import ALL_ROLES, STAFF
 from hub.models import Role
 from hub.modules import ChargeSource, IncomeStream, Module
@@ -15,10 +17,6 @@ from rooms.views import ROUTES
 
 def _load_models() -> None:
     import rooms.models  # noqa: F401
-
-
-def _booking_page(source_id: str) -> str:
-    return f"/desk/bookings/{source_id}"
 
 
 ROOMS = Module(
@@ -32,6 +30,7 @@ ROOMS = Module(
     ],
     package_dir=Path(__file__).parent,
     load_models=_load_models,
+    demo=rooms.demo.seed,
     income_streams=[IncomeStream("room_hire", "Room hire", "Income from charitable activities")],
     charge_sources=[
         ChargeSource(

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
 from hub.config import Settings
-from hub.db import is_valid_id, utcnow
+from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation, TooManyRequests, Unauthenticated
 from hub.models import ApiToken, LoginAttempt, Organisation, Role, User, UserSession
+from hub.queries import get_or_404, page_of
 from hub.schemas import TokenOut, UserCreate, UserOut, UserPage, UserUpdate
 from hub.security import (
     MIN_PASSWORD_LENGTH,
@@ -73,10 +74,7 @@ async def _organisation_for(db: AsyncSession, role: Role, organisation_id: int |
 
 
 async def get_user(db: AsyncSession, user_id: int) -> User:
-    user = await db.get(User, user_id) if is_valid_id(user_id) else None
-    if user is None:
-        raise NotFound("That user was not found.")
-    return user
+    return await get_or_404(db, User, user_id, "That user")
 
 
 async def get_user_by_email(db: AsyncSession, email: str) -> User | None:
@@ -94,15 +92,10 @@ async def list_users(
         conditions.append(or_(User.email.like(pattern), func.lower(User.name).like(pattern)))
     if role is not None:
         conditions.append(User.role == role.value)
-    total = await db.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-    rows = await db.scalars(
-        select(User)
-        .where(*conditions)
-        .order_by(User.name, User.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    found = await page_of(
+        db, select(User).where(*conditions).order_by(User.name, User.id), page=page, per_page=per_page
     )
-    return UserPage(items=[user_out(u) for u in rows], total=total, page=page, per_page=per_page)
+    return UserPage(items=[user_out(u) for u in found.rows], total=found.total, page=page, per_page=per_page)
 
 
 async def create_user(
@@ -449,8 +442,9 @@ async def list_tokens(db: AsyncSession, actor: Identity, *, include_revoked: boo
 
 
 async def revoke_token(db: AsyncSession, actor: Identity, token_id: int) -> ApiToken:
-    token = await db.get(ApiToken, token_id) if is_valid_id(token_id) else None
-    if token is None or (token.user_id != actor.user_id and actor.role != Role.ADMIN):
+    """Anyone may revoke their own tokens; only an admin another account's (which is otherwise 404)."""
+    token = await get_or_404(db, ApiToken, token_id, "That token")
+    if token.user_id != actor.user_id and actor.role != Role.ADMIN:
         raise NotFound("That token was not found.")
     if token.revoked_at is not None:
         raise Conflict("this token is already revoked", field="token_id")

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
 from hub.db import utcnow
 from hub.models import AuditEntry
+from hub.queries import page_of
 from hub.schemas import AuditEntryOut, AuditPage
 from hub.text import search_term
 
@@ -109,15 +110,9 @@ async def list_entries(
         conditions.append(AuditEntry.at >= since)
     if until is not None:
         conditions.append(AuditEntry.at < until)
-    total = await db.scalar(select(func.count()).select_from(AuditEntry).where(*conditions)) or 0
-    rows = await db.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return AuditPage(items=[to_out(e) for e in rows], total=total, page=page, per_page=per_page)
+    query = select(AuditEntry).where(*conditions).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    found = await page_of(db, query, page=page, per_page=per_page)
+    return AuditPage(items=[to_out(e) for e in found.rows], total=found.total, page=page, per_page=per_page)
 
 
 async def object_types(db: AsyncSession) -> list[str]:

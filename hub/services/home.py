@@ -1,4 +1,6 @@
-"""What each role's home page shows: read-only figures drawn from the core's tables."""
+"""The core's home-page panels: read-only figures drawn from the core's tables, one small bounded
+set of queries per panel. Each module brings its own panels (``Module.home_panels``); the home
+page shows those the caller's role may see, in order."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
+from hub.config import Settings
 from hub.db import utcnow
-from hub.models import Organisation, OrganisationKind, Role, User
+from hub.models import Organisation, OrganisationKind, User
 from hub.services import audit
 from hub.services.organisations import organisation_out
 
@@ -25,31 +28,38 @@ async def organisations_by_kind(db: AsyncSession) -> dict[str, int]:
     return counts
 
 
-async def summary_for(db: AsyncSession, identity: Identity) -> dict[str, Any]:
-    """Bounded queries per role; nothing here writes."""
-    summary: dict[str, Any] = {"role": identity.role.value}
-    if identity.role in (Role.ADMIN, Role.RECEPTIONIST, Role.TRUSTEE):
-        by_kind = await organisations_by_kind(db)
-        summary["organisations_by_kind"] = by_kind
-        summary["organisations_total"] = sum(by_kind.values())
-    if identity.role == Role.RECEPTIONIST:
-        recent = await db.scalars(
-            select(Organisation)
-            .where(Organisation.active.is_(True))
-            .order_by(Organisation.created_at.desc())
-            .limit(5)
-        )
-        summary["recent_organisations"] = [organisation_out(o) for o in recent]
-    if identity.role == Role.ADMIN:
-        rows = await db.execute(
-            select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)
-        )
-        summary["users_by_role"] = {role: count for role, count in rows.all()}
-        summary["locked_users"] = await db.scalar(
-            select(func.count()).select_from(User).where(User.locked_until > utcnow())
-        )
-        summary["recent_audit"] = (await audit.list_entries(db, per_page=8)).items
-    if identity.role == Role.TENANT and identity.organisation_id is not None:
-        org = await db.get(Organisation, identity.organisation_id)
-        summary["organisation"] = organisation_out(org) if org else None
-    return summary
+async def organisations_panel(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    """Active organisations by kind, and how many in all (one query)."""
+    by_kind = await organisations_by_kind(db)
+    return {"organisations_by_kind": by_kind, "organisations_total": sum(by_kind.values())}
+
+
+async def find_organisation_panel(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    """The five organisations added most recently (one query)."""
+    recent = await db.scalars(
+        select(Organisation)
+        .where(Organisation.active.is_(True))
+        .order_by(Organisation.created_at.desc())
+        .limit(5)
+    )
+    return {"recent_organisations": [organisation_out(o) for o in recent]}
+
+
+async def accounts_panel(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    """Active accounts by role, and how many are locked after failed sign-ins (two queries)."""
+    rows = await db.execute(select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role))
+    locked = await db.scalar(select(func.count()).select_from(User).where(User.locked_until > utcnow()))
+    return {"users_by_role": {role: count for role, count in rows.all()}, "locked_users": locked}
+
+
+async def audit_panel(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    """The eight latest changes (two queries)."""
+    return {"recent_audit": (await audit.list_entries(db, per_page=8)).items}
+
+
+async def own_organisation_panel(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
+    """A tenant's own organisation, as the hub holds it (one query; none if not linked)."""
+    if identity.organisation_id is None:
+        return {"organisation": None}
+    org = await db.get(Organisation, identity.organisation_id)
+    return {"organisation": organisation_out(org) if org else None}

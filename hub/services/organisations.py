@@ -9,9 +9,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
-from hub.db import is_valid_id, utcnow
-from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.db import utcnow
+from hub.errors import Conflict, InvalidInput, RuleViolation
 from hub.models import Contact, Organisation, OrganisationKind, RateBand, Role, default_rate_band
+from hub.queries import get_or_404, page_of
 from hub.schemas import (
     ContactIn,
     ContactOut,
@@ -101,10 +102,7 @@ async def _check_name_free(db: AsyncSession, name: str, *, except_id: int | None
 async def get(db: AsyncSession, viewer: Identity, organisation_id: int) -> Organisation:
     """Tenants may see only their own organisation; any other id answers 404."""
     viewer.require_organisation(organisation_id, "That organisation")
-    org = await db.get(Organisation, organisation_id) if is_valid_id(organisation_id) else None
-    if org is None:
-        raise NotFound("That organisation was not found.")
-    return org
+    return await get_or_404(db, Organisation, organisation_id, "That organisation")
 
 
 async def search(
@@ -142,16 +140,10 @@ async def search(
         conditions.append(Organisation.kind == kind.value)
     if active is not None:
         conditions.append(Organisation.active.is_(active))
-    total = await db.scalar(select(func.count()).select_from(Organisation).where(*conditions)) or 0
-    rows = await db.scalars(
-        select(Organisation)
-        .where(*conditions)
-        .order_by(Organisation.name_key, Organisation.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    query = select(Organisation).where(*conditions).order_by(Organisation.name_key, Organisation.id)
+    found = await page_of(db, query, page=page, per_page=per_page)
     return OrganisationPage(
-        items=[organisation_out(o) for o in rows], total=total, page=page, per_page=per_page
+        items=[organisation_out(o) for o in found.rows], total=found.total, page=page, per_page=per_page
     )
 
 

@@ -9,9 +9,8 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from hub.auth import ALL_ROLES, PUBLIC, SESSION_COOKIE, roles
-from hub.deps import Caller, Db, SettingsDep, Viewer
+from hub.deps import Caller, Db, RegistryDep, SettingsDep, Viewer
 from hub.errors import TooManyRequests, Unauthenticated
-from hub.services import home as home_service
 from hub.services.accounts import login as login_user
 from hub.services.accounts import logout as logout_user
 from hub.web import cookie, expired_cookie, read_form, redirect, render, safe_next
@@ -85,8 +84,14 @@ async def logout(request: Request[Any, Any, Any], db: Db, identity: Caller) -> R
 
 
 @get("/", opt=PUBLIC, include_in_schema=False)
-async def home(request: Request[Any, Any, Any], db: Db, viewer: Viewer) -> Template:
+async def home(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, registry: RegistryDep, viewer: Viewer
+) -> Template:
+    """Every module's home panels for the caller's role, in order (each a bounded set of queries)."""
     if viewer is None:
         return render(request, "hub/public_home.html", title="Welcome")
-    summary = await home_service.summary_for(db, viewer)
-    return render(request, "hub/home.html", title="Home", summary=summary)
+    panels = [
+        {"template": panel.template, "data": await panel.load(db, viewer, settings)}
+        for panel in registry.home_panels_for(viewer.role)
+    ]
+    return render(request, "hub/home.html", title="Home", panels=panels)
