@@ -14,11 +14,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from hub.auth import PUBLIC, STAFF, Identity, roles
+from hub.auth import PUBLIC, STAFF, roles
+from hub.billing import rules
 from hub.billing.models import (
     ChargeStatus,
     DocumentKind,
-    IncomeStream,
     InvoiceStatus,
     LedgerAccount,
     PaymentMethod,
@@ -44,8 +44,7 @@ from hub.billing.schemas import (
     Statement,
 )
 from hub.billing.services import charges, debt, invoices, ledger, payments, refunds, stripe_pay
-from hub.deps import Caller, Db, SettingsDep
-from hub.errors import NotFound
+from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.idempotency import IDEMPOTENT, caller_of, once, read_key, remember, replay_if_seen
 from hub.models import Role
 from hub.schemas import within_calendar
@@ -68,17 +67,6 @@ def _day(value: date | None, field: str) -> date | None:
     return None if value is None else within_calendar(value, field)
 
 
-def _own(identity: Identity, organisation_id: int | None) -> int | None:
-    """A tenant asking about another organisation finds nothing (404 on a single object)."""
-    if (
-        identity.role == Role.TENANT
-        and organisation_id is not None
-        and organisation_id != identity.organisation_id
-    ):
-        raise NotFound("That organisation was not found.")
-    return organisation_id
-
-
 class ChargeController(Controller):
     path = "/api/v1/charges"
     tags = ["money"]
@@ -96,7 +84,7 @@ class ChargeController(Controller):
         return await charges.list_charges(
             db,
             identity,
-            organisation_id=_own(identity, organisation_id),
+            organisation_id=organisation_id,
             status=status.value if status else None,
             page=page,
             per_page=per_page,
@@ -104,10 +92,16 @@ class ChargeController(Controller):
 
     @post("/", opt=MONEY_WRITE, summary="Add a manual charge (extra cleaning, a lost key)")
     async def create_charge(
-        self, request: Request[Any, Any, Any], db: Db, identity: Caller, data: JSONBody[ChargeCreate]
+        self,
+        request: Request[Any, Any, Any],
+        db: Db,
+        identity: Caller,
+        registry: RegistryDep,
+        data: JSONBody[ChargeCreate],
     ) -> ChargeOut:
         async def work() -> ChargeOut:
-            return charges.charge_out(await charges.create_manual(db, identity, data, commit=False))
+            charge = await charges.create_manual(db, identity, data, registry=registry, commit=False)
+            return charges.charge_out(charge)
 
         return await once(db, request, identity, data, ChargeOut, work)
 
@@ -146,7 +140,7 @@ class InvoiceController(Controller):
             identity,
             status=status.value if status else None,
             kind=kind.value if kind else None,
-            organisation_id=_own(identity, organisation_id),
+            organisation_id=organisation_id,
             overdue=overdue,
             search=(q or "").strip(),
             page=page,
@@ -160,10 +154,13 @@ class InvoiceController(Controller):
         db: Db,
         settings: SettingsDep,
         identity: Caller,
+        registry: RegistryDep,
         data: JSONBody[InvoiceCreate],
     ) -> InvoiceOut:
         async def work() -> InvoiceOut:
-            invoice = await invoices.create_invoice(db, settings, identity, data, commit=False)
+            invoice = await invoices.create_invoice(
+                db, settings, identity, data, registry=registry, commit=False
+            )
             return await invoices.invoice_out(db, invoice, settings)
 
         return await once(db, request, identity, data, InvoiceOut, work)
@@ -258,7 +255,7 @@ class PaymentController(Controller):
         return await payments.list_payments(
             db,
             identity,
-            organisation_id=_own(identity, organisation_id),
+            organisation_id=organisation_id,
             invoice_id=invoice_id,
             since=_day(since, "since"),
             until=_day(until, "until"),
@@ -371,10 +368,11 @@ async def organisation_statement(
 @get("/api/v1/ledger", opt=LEDGER, tags=["money"], summary="Ledger entries (append-only), newest first")
 async def ledger_entries(
     db: Db,
+    registry: RegistryDep,
     since: FromQuery[date | None] = None,
     until: FromQuery[date | None] = None,
     account: FromQuery[LedgerAccount | None] = None,
-    stream: FromQuery[IncomeStream | None] = None,
+    stream: Annotated[str | None, QueryParameter(max_length=32)] = None,
     organisation_id: OptionalId = None,
     page: Page = 1,
     per_page: PerPage = 100,
@@ -384,7 +382,7 @@ async def ledger_entries(
         since=_day(since, "since"),
         until=_day(until, "until"),
         account=account.value if account else None,
-        stream=stream.value if stream else None,
+        stream=rules.check_stream(registry, stream) if stream is not None else None,
         organisation_id=organisation_id,
         page=page,
         per_page=per_page,

@@ -28,14 +28,6 @@ from hub.models import one_of
 Pence = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class IncomeStream(enum.StrEnum):
-    ROOM_HIRE = "room_hire"
-    RENT = "rent"
-    SERVICE_CHARGE = "service_charge"
-    CAFE = "cafe"
-    OTHER = "other"
-
-
 class ChargeStatus(enum.StrEnum):
     OPEN = "open"  # not yet on an invoice
     INVOICED = "invoiced"  # on a draft or issued invoice
@@ -73,11 +65,10 @@ class LedgerAccount(enum.StrEnum):
 
 
 class Charge(Base):
-    """Something billable, posted by a module (a booking's hire, a fee, rent) or by hand."""
+    """Something billable, posted by a module (a hire fee, a cancellation fee, rent) or by hand."""
 
     __tablename__ = "charges"
     __table_args__ = (
-        one_of("stream", IncomeStream),
         one_of("status", ChargeStatus),
         Index("ix_charges_organisation_status", "organisation_id", "status"),
         Index("ix_charges_source_key", "source_key"),
@@ -91,9 +82,11 @@ class Charge(Base):
     net_pence: Mapped[int] = mapped_column(Pence)
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
     vat_pence: Mapped[int] = mapped_column(Pence)
+    # An income stream's code, as a module declares it (no fixed list: see migration 0006).
     stream: Mapped[str] = mapped_column(String(32))
-    # Where it came from: "booking", "manual", later "agreement"; the key ties repeated postings
-    # for the same thing together (a booking's hire is re-posted when its price changes).
+    # Where it came from: a charge source's type, as a module declares it ("manual" for those
+    # added by hand), and the thing's id; the key ties repeated postings for the same thing
+    # together (a hire fee is re-posted when its price changes).
     source_type: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[str | None] = mapped_column(String(64))
     source_key: Mapped[str | None] = mapped_column(String(100))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from hub.billing.models import IncomeStream, PaymentMethod
+from hub.billing.models import PaymentMethod
 from hub.schemas import MULTI_LINE_PATTERN, ONE_LINE_PATTERN, Id, Input
 
 # Amounts people type: a penny up to a million pounds. Negative money is never typed in;
@@ -21,6 +21,9 @@ Reference = Annotated[str, Meta(max_length=200, pattern=ONE_LINE_PATTERN)]
 Note = Annotated[str, Meta(max_length=2000, pattern=MULTI_LINE_PATTERN)]
 Quantity = Annotated[int, Meta(ge=1, le=10_000)]
 SeriesPrefix = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
+# An income stream's or a charge source's code, as the modules declare them (hub.modules).
+Code = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+SourceId = Annotated[str, Meta(min_length=1, max_length=64, pattern=ONE_LINE_PATTERN)]
 
 
 class ChargeCreate(Input):
@@ -32,7 +35,8 @@ class ChargeCreate(Input):
     supply_date: date
     quantity: Quantity = 1
     vat_rate_bp: VatRate = 0
-    stream: IncomeStream = IncomeStream.OTHER
+    # One of the income streams the modules declare (checked against the app's registry).
+    stream: Code = "other"
 
 
 class CancelRequest(Input):
@@ -68,12 +72,14 @@ class ChargePage(Struct):
 
 
 class InvoiceCreate(Input):
-    """Gather an organisation's uninvoiced charges: the given ones, one booking's, or all those
-    supplied up to a date (default: all of them)."""
+    """Gather an organisation's uninvoiced charges: the given ones, those of one source (a charge
+    source type the modules declare and its id, both or neither), or all those supplied up to a
+    date (default: all of them)."""
 
     organisation_id: Id
     charge_ids: Annotated[list[Id], Meta(max_length=500)] | None = None
-    booking_id: Id | None = None
+    source_type: Code | None = None
+    source_id: SourceId | None = None
     supplied_up_to: date | None = None
     issue: bool = True
     series: SeriesPrefix | None = None

@@ -19,7 +19,8 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import STAFF, Identity, roles
-from hub.billing.models import ChargeStatus, DocumentKind, IncomeStream, InvoiceStatus, PaymentMethod
+from hub.billing import rules
+from hub.billing.models import ChargeStatus, DocumentKind, InvoiceStatus, PaymentMethod
 from hub.billing.printing import STATUS_LABELS, document_title, invoice_pdf, vat_summary
 from hub.billing.schemas import (
     ChargeCreate,
@@ -28,17 +29,16 @@ from hub.billing.schemas import (
     InvoiceOut,
     InvoiceSummary,
     PaymentCreate,
-    PaymentOut,
     RefundCreate,
 )
-from hub.billing.services import charges, debt, invoices, payments, refunds, stripe_pay
+from hub.billing.services import actions, charges, debt, invoices, payments, refunds, stripe_pay
 from hub.config import Settings
-from hub.db import is_valid_id
-from hub.deps import Caller, Db, SettingsDep
+from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.errors import DomainError, InvalidInput, NotFound
-from hub.forms import Problems, parse_day, parse_id, parse_pence, pounds_input, renamed
+from hub.forms import Problems, parse_day, parse_id, parse_page, parse_pence, pounds_input, renamed
 from hub.idempotency import caller_of
 from hub.models import Role
+from hub.modules import Registry
 from hub.money import format_pence
 from hub.schemas import convert_input
 from hub.services import organisations
@@ -51,32 +51,14 @@ PAYERS = roles(STAFF, Role.TENANT)
 WRITERS = roles(STAFF)
 
 PER_PAGE = 25
-PAYABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
-CREDITABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value, InvoiceStatus.PAID.value)
 
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s.value]) for s in InvoiceStatus]
 KIND_CHOICES = [("invoice", "Invoices"), ("credit_note", "Credit notes")]
-METHOD_CHOICES = [
-    (PaymentMethod.BACS.value, "Bank transfer (BACS)"),
-    (PaymentMethod.CASH.value, "Cash"),
-    (PaymentMethod.CHEQUE.value, "Cheque"),
-    (PaymentMethod.CARD.value, "Card at the desk"),
-]
-METHOD_LABELS = {
-    **dict(METHOD_CHOICES),
-    PaymentMethod.STRIPE.value: "Card online (Stripe)",
-}
+METHOD_CHOICES = [(method, rules.method_label(method)) for method in rules.DESK_METHODS]
 VAT_CHOICES = [
     ("0", "0% (exempt or zero-rated)"),
     ("500", "5% (reduced rate)"),
     ("2000", "20% (standard rate)"),
-]
-STREAM_CHOICES = [
-    (IncomeStream.ROOM_HIRE.value, "Room hire"),
-    (IncomeStream.RENT.value, "Rent"),
-    (IncomeStream.SERVICE_CHARGE.value, "Service charge"),
-    (IncomeStream.CAFE.value, "Café"),
-    (IncomeStream.OTHER.value, "Other"),
 ]
 CHARGE_STATUS_CHOICES = [
     (ChargeStatus.OPEN.value, "Open (not yet invoiced)"),
@@ -116,7 +98,7 @@ def _helpers() -> dict[str, Any]:
         "vat_rate": vat_rate,
         "status_label": lambda status: STATUS_LABELS.get(status, status),
         "document_name": document_name,
-        "method_label": lambda method: METHOD_LABELS.get(method, method),
+        "method_label": rules.method_label,
         "entry_label": lambda kind: ENTRY_LABELS.get(kind, kind),
     }
 
@@ -127,12 +109,6 @@ async def _organisation_choices(db: AsyncSession, identity: Identity) -> list[tu
         return []
     found = await organisations.search(db, identity, active=None, per_page=200)
     return [(o.id, o.name) for o in found.items]
-
-
-def _unissued_hidden(identity: Identity, number: str | None) -> None:
-    """Tenants see documents that were issued to them, never a voided draft that never was."""
-    if identity.role == Role.TENANT and number is None:
-        raise NotFound("That invoice was not found.")
 
 
 # --- 1. the list --------------------------------------------------------------------------------
@@ -167,8 +143,7 @@ async def invoice_list(
         if org_id is None:
             errors["organisation_id"] = "Choose one of the listed organisations."
     search = search_term(q)[:100]
-    page_number = parse_id(page) or 1
-    page_number = min(page_number, 100_000)
+    page_number = parse_page(page)
     result = await invoices.list_invoices(
         db,
         settings,
@@ -213,7 +188,7 @@ async def invoice_list(
 
 
 def _last_month(settings: Settings) -> str:
-    first = invoices.today(settings).replace(day=1)
+    first = settings.today().replace(day=1)
     return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
@@ -362,44 +337,47 @@ async def invoice_create(
     return redirect(request, f"/invoices/{invoice.id}", flash=flash)
 
 
-# --- 3. invoice one booking (the button on the desk's booking page) -----------------------------
+# --- 3. invoice one thing a module charged for (a button on the module's page) ------------------
 
 
-@post("/invoices/for-booking/{booking_id:int}", opt=WRITERS, include_in_schema=False)
-async def invoice_booking(
+@post("/invoices/for-source/{source_type:str}/{source_id:str}", opt=WRITERS, include_in_schema=False)
+async def invoice_for_source(
     request: Request[Any, Any, Any],
     db: Db,
     settings: SettingsDep,
     identity: Caller,
-    booking_id: FromPath[int],
+    registry: RegistryDep,
+    source_type: FromPath[str],
+    source_id: FromPath[str],
 ) -> Redirect:
+    """Everything open for one source (a module's thing) on one invoice, issued; back to the
+    thing's page (the registry's link) with the reason when there is nothing to invoice."""
     form = await read_form(request)
-    back = f"/desk/bookings/{booking_id}" if is_valid_id(booking_id) else "/desk"
+    label = registry.source_label(source_type)
+    # Back to the thing's own page (only for an id that could be one; never a crafted path).
+    plain_id = re.fullmatch(r"[\w.-]{1,64}", source_id) is not None
+    back = (registry.source_link(source_type, source_id) if plain_id else None) or "/invoices"
     try:
-        if parse_id(form.get("organisation_id")) is None or not is_valid_id(booking_id):
+        org_id = parse_id(form.get("organisation_id"))
+        if org_id is None:
             raise InvalidInput("it has no organisation to invoice", field="organisation_id")
         data = convert_input(
-            {"organisation_id": parse_id(form.get("organisation_id")), "booking_id": booking_id},
-            InvoiceCreate,
+            {"organisation_id": org_id, "source_type": source_type, "source_id": source_id}, InvoiceCreate
         )
-        invoice = await invoices.create_invoice(db, settings, identity, data)
+        invoice = await invoices.create_invoice(db, settings, identity, data, registry=registry)
     except DomainError as exc:
         await db.rollback()
         reason = exc.errors[0].reason if exc.errors else exc.detail
-        return redirect(request, back, flash=f"This booking was not invoiced: {reason}")
+        return redirect(request, back, flash=f"This {label.lower()} was not invoiced: {reason}")
     return redirect(
         request,
         f"/invoices/{invoice.id}",
         flash=f"Invoice {invoice.number_text} for {format_pence(invoice.gross_pence)} "
-        "was issued for this booking.",
+        f"was issued for this {label.lower()}.",
     )
 
 
 # --- 4. one invoice or credit note, with what may be done to it ---------------------------------
-
-
-def _payment_on(payment: PaymentOut, invoice_id: int) -> int:
-    return sum(a.amount_pence for a in payment.allocations if a.invoice_id == invoice_id)
 
 
 async def _invoice_page(
@@ -416,27 +394,17 @@ async def _invoice_page(
     open_panel: str = "",
     paid_online: bool = False,
 ) -> Template:
-    invoice = await invoices.get_invoice(db, identity, invoice_id)
-    _unissued_hidden(identity, invoice.number_text)
-    doc = await invoices.invoice_out(db, invoice, settings)
-    staff = identity.role in STAFF
-    is_invoice = doc.kind == DocumentKind.INVOICE.value
-    issued = doc.status not in (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value)
-    payment_rows: list[PaymentOut] = []
-    if is_invoice and issued:
-        payment_rows = (await payments.list_payments(db, identity, invoice_id=doc.id, per_page=200)).items
-    refundable = [(p, _payment_on(p, doc.id)) for p in payment_rows if p.amount_pence > 0]
-    refundable = [(p, on_invoice) for p, on_invoice in refundable if on_invoice > 0]
-    left_to_credit = {line.id: line.net_pence - line.credited_net_pence for line in doc.lines}
-    payable = is_invoice and doc.status in PAYABLE and doc.outstanding_pence > 0
-    today = invoices.today(settings)
+    offer = await actions.for_invoice(db, settings, identity, invoice_id)
+    doc = offer.doc
+    refundable = offer.refundable
+    today = settings.today()
     defaults = {
         "method": PaymentMethod.BACS.value,
-        "amount": pounds_input(doc.outstanding_pence) if payable else "",
+        "amount": pounds_input(doc.outstanding_pence) if offer.payable else "",
         "received_on": today.isoformat(),
         "credit_scope": "whole",
-        "refund_payment": str(refundable[0][0].id) if refundable else "",
-        "refund_amount": pounds_input(refundable[0][1]) if refundable else "",
+        "refund_payment": str(refundable[0].payment.id) if refundable else "",
+        "refund_amount": pounds_input(refundable[0].on_invoice_pence) if refundable else "",
         # One key per form shown: submitting the same form twice is one refund, not two.
         "refund_key": uuid.uuid4().hex,
     }
@@ -447,37 +415,33 @@ async def _invoice_page(
         title=f"{document_title(doc)} {document_name(doc)}",
         doc=doc,
         heading=document_title(doc),
-        is_invoice=is_invoice,
+        is_invoice=offer.is_invoice,
         vat_lines=vat_summary(doc),
-        credit_notes=doc.credit_notes if is_invoice else [],
-        payment_rows=payment_rows,
+        credit_notes=doc.credit_notes if offer.is_invoice else [],
+        payment_rows=offer.payments,
         refund_options=[
             (
-                p.id,
-                f"{METHOD_LABELS.get(p.method, p.method)} of {format_pence(p.amount_pence)} received "
-                f"{day(p.received_on)}{f' ({p.reference})' if p.reference else ''}: "
-                f"{format_pence(on_invoice)} on this invoice",
+                r.payment.id,
+                f"{rules.method_label(r.payment.method)} of {format_pence(r.payment.amount_pence)} received "
+                f"{day(r.payment.received_on)}{f' ({r.payment.reference})' if r.payment.reference else ''}: "
+                f"{format_pence(r.on_invoice_pence)} on this invoice",
             )
-            for p, on_invoice in refundable
+            for r in refundable
         ],
-        left_to_credit=left_to_credit,
+        left_to_credit=offer.left_to_credit,
         values={**defaults, **(values or {})},
         errors=errors,
         error_summary=summary,
         open_panel=open_panel,
         today=today.isoformat(),
-        can_issue=staff and doc.status == InvoiceStatus.DRAFT.value,
-        can_pay=staff and payable,
-        can_credit=staff
-        and is_invoice
-        and doc.status in CREDITABLE
-        and any(v > 0 for v in left_to_credit.values()),
-        can_refund=staff and bool(refundable),
-        show_pay_online=payable and settings.stripe_enabled and identity.role in (*STAFF, Role.TENANT),
-        # Staff have the instructions on the document below; the payer needs them first.
-        show_bank_transfer=payable and not settings.stripe_enabled and not staff,
+        can_issue=offer.can_issue,
+        can_pay=offer.can_pay,
+        can_credit=offer.can_credit,
+        can_refund=offer.can_refund,
+        show_pay_online=offer.show_pay_online,
+        show_bank_transfer=offer.show_bank_transfer,
         paid_online=paid_online,
-        staff=staff,
+        staff=identity.role in STAFF,
         method_choices=METHOD_CHOICES,
         **_helpers(),
     )
@@ -502,9 +466,7 @@ async def invoice_detail(
         raise NotFound("That invoice was not found.")
     invoice_id = int(match.group(1))
     if match.group(2):
-        invoice = await invoices.get_invoice(db, identity, invoice_id)
-        _unissued_hidden(identity, invoice.number_text)
-        doc = await invoices.invoice_out(db, invoice, settings)
+        doc = await actions.get_document(db, settings, identity, invoice_id)
         return Response(
             content=invoice_pdf(doc),
             media_type="application/pdf",
@@ -527,9 +489,7 @@ async def invoice_print(
     identity: Caller,
     invoice_id: FromPath[int],
 ) -> Template:
-    invoice = await invoices.get_invoice(db, identity, invoice_id)
-    _unissued_hidden(identity, invoice.number_text)
-    doc = await invoices.invoice_out(db, invoice, settings)
+    doc = await actions.get_document(db, settings, identity, invoice_id)
     return render(
         request,
         "billing/print.html",
@@ -797,8 +757,8 @@ async def invoice_refund(
         problems.raise_any()
         assert payment_id is not None and amount is not None
         # Only a payment that paid this invoice is offered (the service checks the same).
-        paid_here = await payments.list_payments(db, identity, invoice_id=invoice.id, per_page=200)
-        if payment_id not in {p.id for p in paid_here.items}:
+        offer = await actions.for_invoice(db, settings, identity, invoice.id)
+        if payment_id not in {p.id for p in offer.payments}:
             raise InvalidInput("Choose one of the payments listed.", field="refund_payment")
         data = convert_input(
             {"amount_pence": amount, "reason": form["refund_reason"], "invoice_id": invoice.id}, RefundCreate
@@ -852,8 +812,7 @@ async def invoice_pay(
     identity: Caller,
     invoice_id: FromPath[int],
 ) -> Template | Redirect:
-    invoice = await invoices.get_invoice(db, identity, invoice_id)
-    _unissued_hidden(identity, invoice.number_text)
+    invoice = await actions.get_document(db, settings, identity, invoice_id)
     try:
         pay = await stripe_pay.pay_now(db, settings, identity, invoice_id)
         if not pay.publishable_key:
@@ -867,8 +826,8 @@ async def invoice_pay(
     return render(
         request,
         "billing/pay.html",
-        title=f"Pay {invoice.number_text}",
-        number=invoice.number_text,
+        title=f"Pay {invoice.number}",
+        number=invoice.number,
         invoice_id=invoice.id,
         customer=invoice.customer_name,
         amount=format_pence(pay.amount_pence),
@@ -893,6 +852,7 @@ async def _charges_page(
     db: AsyncSession,
     settings: Settings,
     identity: Identity,
+    registry: Registry,
     *,
     organisation_id: str = "",
     status: str = "open",
@@ -910,7 +870,7 @@ async def _charges_page(
     if status not in {v for v, _ in CHARGE_STATUS_CHOICES} | {"all"}:
         errors["filter_status"] = "Choose one of the listed statuses."
         status = "open"
-    page_number = min(parse_id(page) or 1, 100_000)
+    page_number = parse_page(page)
     result = await charges.list_charges(
         db,
         identity,
@@ -922,8 +882,8 @@ async def _charges_page(
     defaults = {
         "organisation": str(org_id or ""),
         "vat_rate": "0",
-        "stream": IncomeStream.OTHER.value,
-        "supply_date": invoices.today(settings).isoformat(),
+        "stream": "other",
+        "supply_date": settings.today().isoformat(),
     }
     return render(
         request,
@@ -938,8 +898,10 @@ async def _charges_page(
         organisations=await _organisation_choices(db, identity),
         statuses=[*CHARGE_STATUS_CHOICES, ("all", "All")],
         vat_choices=VAT_CHOICES,
-        streams=STREAM_CHOICES,
-        stream_labels=dict(STREAM_CHOICES),
+        streams=[(code, stream.label) for code, stream in registry.streams.items()],
+        stream_label=registry.stream_label,
+        source_label=registry.source_label,
+        source_link=registry.source_link,
         values={**defaults, **(values or {})},
         errors=errors,
         error_summary=summary,
@@ -954,18 +916,19 @@ async def charge_list(
     db: Db,
     settings: SettingsDep,
     identity: Caller,
+    registry: RegistryDep,
     organisation_id: FromQuery[str] = "",
     status: FromQuery[str] = "open",
     page: FromQuery[str] = "1",
 ) -> Template:
     return await _charges_page(
-        request, db, settings, identity, organisation_id=organisation_id, status=status, page=page
+        request, db, settings, identity, registry, organisation_id=organisation_id, status=status, page=page
     )
 
 
 @post("/charges", opt=WRITERS, include_in_schema=False)
 async def charge_create(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, registry: RegistryDep
 ) -> Template | Redirect:
     form = await read_form(request)
     problems = Problems()
@@ -981,7 +944,7 @@ async def charge_create(
         problems.check(InvalidInput("Say what the charge is for.", field="description"))
     if data["vat_rate_bp"] not in dict(VAT_CHOICES):
         problems.check(InvalidInput("Choose a VAT rate.", field="vat_rate"))
-    if data["stream"] not in dict(STREAM_CHOICES):
+    if data["stream"] not in registry.streams:
         problems.check(InvalidInput("Choose the kind of income.", field="stream"))
     try:
         data["net_pence"] = parse_pence(form.get("amount"), "amount")
@@ -994,7 +957,9 @@ async def charge_create(
         problems.check(exc)
     try:
         problems.raise_any()
-        charge = await charges.create_manual(db, identity, convert_input(data, ChargeCreate))
+        charge = await charges.create_manual(
+            db, identity, convert_input(data, ChargeCreate), registry=registry
+        )
     except DomainError as exc:
         await db.rollback()
         errors, summary = renamed(exc, CHARGE_FIELDS)
@@ -1003,6 +968,7 @@ async def charge_create(
             db,
             settings,
             identity,
+            registry,
             organisation_id=form.get("organisation", ""),
             values=form,
             errors=errors,
@@ -1020,7 +986,12 @@ async def charge_create(
 
 @post("/charges/{charge_id:int}/cancel", opt=WRITERS, include_in_schema=False)
 async def charge_cancel(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, charge_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    registry: RegistryDep,
+    charge_id: FromPath[int],
 ) -> Template | Redirect:
     form = await read_form(request)
     field = f"cancel-{charge_id}"
@@ -1040,6 +1011,7 @@ async def charge_cancel(
             db,
             settings,
             identity,
+            registry,
             organisation_id=form.get("filter_organisation_id", ""),
             status="open",
             values=form,
@@ -1121,7 +1093,7 @@ ROUTES: list[ControllerRouterHandler] = [
     invoice_list,
     invoice_new,
     invoice_create,
-    invoice_booking,
+    invoice_for_source,
     invoice_detail,
     invoice_print,
     invoice_issue,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
-from hub.billing import IncomeStream, Posting, post_for_source
+from hub.billing import Posting, post_for_source
 from hub.config import Settings
 from rooms.models import Booking, BookingStatus
 
@@ -27,7 +27,7 @@ def postings(bookings: list[Booking], settings: Settings) -> list[Posting]:
             "organisation_id": booking.organisation_id,
             "supply_date": start.date(),
             "vat_rate_bp": booking.vat_rate_bp,
-            "stream": IncomeStream.ROOM_HIRE,
+            "stream": "room_hire",
         }
         result.append(
             Posting(

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from hub.billing.demo import HISTORY
-from hub.billing.services import invoices
 from hub.cli import main
 from tests.conftest import backend, base_settings, fresh_postgres_database
 
@@ -52,7 +51,7 @@ def test_the_ledger_check_passes_on_the_demo(demo_url: str) -> None:
 
 def test_billing_run_invoices_the_demo_bookings_once(demo_url: str) -> None:
     settings = base_settings(demo_url)
-    month = invoices.today(settings).strftime("%Y-%m")
+    month = settings.today().strftime("%Y-%m")
     first = CliRunner().invoke(main, ["billing", "run", "--month", month], env=_env(demo_url))
     assert first.exit_code == 0, first.output
     assert "INV-" in first.output

@@ -113,7 +113,9 @@ def test_booking_is_invoiced_paid_online_and_reconciled(stripe_live: LiveHub) ->
 
     # The booking's charge is invoiced and issued.
     created = live.http.post(
-        "/api/v1/invoices", headers=live.staff, json={"organisation_id": company, "booking_id": booking_id}
+        "/api/v1/invoices",
+        headers=live.staff,
+        json={"organisation_id": company, "source_type": "booking", "source_id": str(booking_id)},
     )
     assert created.status_code == 201, created.text
     invoice = created.json()

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from click.testing import CliRunner
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from hub import migrations
+from hub.billing.models import Charge
+from hub.cli import main
 from hub.config import Settings
 from hub.db import create_engine
 from hub.migrations import target_metadata
+from hub.models import Organisation
+from tests.conftest import backend, base_settings, fresh_postgres_database
 
 
 def _with_connection(settings: Settings, work):  # type: ignore[no-untyped-def]
@@ -48,3 +57,104 @@ def test_upgrade_downgrade_upgrade(settings: Settings) -> None:
     migrations.upgrade(settings)
     assert expected <= _with_connection(settings, _tables)
     assert _with_connection(settings, _diff) == []
+
+
+# --- 0006: income streams come from the modules -------------------------------------------------
+
+
+def _insert_charge(connection: Connection, stream: str) -> None:
+    org_id = connection.execute(select(Organisation.id).order_by(Organisation.id).limit(1)).scalar_one()
+    connection.execute(
+        insert(Charge).values(
+            organisation_id=org_id,
+            description="Locker hire",
+            supply_date=date(2026, 12, 1),
+            net_pence=500,
+            vat_rate_bp=0,
+            vat_pence=0,
+            stream=stream,
+            source_type="manual",
+        )
+    )
+
+
+def _stream_allowed(settings: Settings, stream: str) -> bool:
+    """Whether the database takes a charge earning into ``stream`` (rolled back either way)."""
+
+    def work(connection: Connection) -> bool:
+        try:
+            with connection.begin_nested():
+                _insert_charge(connection, stream)
+                raise _RolledBack
+        except IntegrityError:
+            return False
+        except _RolledBack:
+            return True
+
+    return bool(_with_connection(settings, work))
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _streams(connection: Connection) -> list[tuple[str, int]]:
+    rows = connection.execute(text("SELECT stream, count(*) FROM charges GROUP BY stream ORDER BY stream"))
+    return [(str(stream), int(count)) for stream, count in rows]
+
+
+def _with_an_organisation(settings: Settings) -> None:
+    def work(connection: Connection) -> None:
+        connection.execute(
+            insert(Organisation).values(
+                name="Harbour Lockers", name_key="harbour lockers", kind="vcse", default_rate_band="community"
+            )
+        )
+        connection.commit()
+
+    _with_connection(settings, work)
+
+
+def test_0006_lets_any_module_stream_in_and_downgrade_puts_the_fixed_list_back(settings: Settings) -> None:
+    _with_an_organisation(settings)
+    # At head a module's own stream (a locker module's, say) is the services' business, not the
+    # database's.
+    assert _stream_allowed(settings, "lockers") is True
+    migrations.downgrade(settings, "0005")
+    assert _stream_allowed(settings, "lockers") is False
+    assert _stream_allowed(settings, "room_hire") is True
+    migrations.upgrade(settings)
+    assert _stream_allowed(settings, "lockers") is True
+    assert _with_connection(settings, _diff) == []
+
+
+def test_0006_on_a_copy_of_the_demo_keeps_every_stream_and_the_ledger_reconciles(
+    tmp_path: Path,
+) -> None:
+    with ExitStack() as cleanup:
+        if backend() == "postgresql":
+            url = cleanup.enter_context(fresh_postgres_database())
+            where = ["--database-url", url]
+        else:
+            path = tmp_path / "demo.sqlite3"
+            url = f"sqlite+aiosqlite:///{path}"
+            where = ["--database", str(path)]
+        made = CliRunner().invoke(main, ["demo", "--no-serve", *where], env={"HUB_ENV": ""})
+        assert made.exit_code == 0, made.output
+        demo = base_settings(url)
+        streams = _with_connection(demo, _streams)
+        # The demo earns into room hire, rent, service charges, the café and other income.
+        assert {stream for stream, _ in streams} == {"cafe", "other", "rent", "room_hire", "service_charge"}
+        migrations.downgrade(demo, "0005")  # the demo as a hub would hold it before 0006
+        assert _with_connection(demo, _streams) == streams
+        migrations.upgrade(demo)
+        assert _with_connection(demo, _streams) == streams
+        assert _with_connection(demo, _diff) == []
+        env = {
+            "HUB_ENV": "test",
+            "HUB_DATABASE_URL": url,
+            "HUB_SUPPLIER_ADDRESS": "The Old Hospital; Pharos Street; Fleetwood; FY7 6BE",
+        }
+        check = CliRunner().invoke(main, ["ledger", "check"], env=env)
+        assert check.exit_code == 0, check.output
+        assert check.output.startswith("OK: ") and "; 0 problem(s)." in check.output

@@ -261,7 +261,7 @@ ACCESS: dict[str, Rule] = {
         "POST /invoices/billing-run",
         "GET /invoices/new",
         "POST /invoices/new",
-        "POST /invoices/for-booking/{booking_id}",
+        "POST /invoices/for-source/{source_type}/{source_id}",
         "POST /invoices/{invoice_id}/issue",
         "POST /invoices/{invoice_id}/void",
         "POST /invoices/{invoice_id}/credit-notes",
@@ -388,7 +388,7 @@ def _make_objects(hub: Hub, org_id: int) -> dict[str, str]:
         headers=hub.headers_for(Role.RECEPTIONIST),
     )
     assert series.status_code == 201, series.text
-    today = invoices.today(settings)
+    today = settings.today()
     charge = ChargeCreate(
         organisation_id=org_id, description="Extra cleaning", net_pence=5_000, supply_date=today
     )
@@ -417,6 +417,8 @@ def _make_objects(hub: Hub, org_id: int) -> dict[str, str]:
         "token_id": str(hub.run(token_of)),
         "room_id": str(room.id),
         "booking_id": str(series.json()["booked"][0]["id"]),
+        "source_type": "booking",
+        "source_id": str(series.json()["booked"][0]["id"]),
         "series_id": str(series.json()["id"]),
         "charge_id": str(open_charge_id),
         "invoice_id": str(invoice_id),

@@ -1,5 +1,5 @@
-"""Charges: everything billable, posted by the modules (a booking's hire, a cancellation fee,
-rent) or by hand. A charge waits, ``open``, until an invoice gathers it.
+"""Charges: everything billable, posted by the modules (through their charge sources: a hire
+fee, a cancellation fee, rent) or by hand. A charge waits, ``open``, until an invoice gathers it.
 
 Modules post through :func:`post_for_source`: they say what a thing should cost now, and the
 charges follow — an open charge is cancelled and re-posted, an invoiced one is corrected by an
@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import STAFF, Identity
-from hub.billing.models import Charge, ChargeStatus, IncomeStream, Invoice
+from hub.billing import rules
+from hub.billing.models import Charge, ChargeStatus, Invoice
 from hub.billing.schemas import ChargeCreate, ChargeOut, ChargePage
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.models import Organisation, Role
+from hub.modules import Registry
 from hub.money import vat_pence
+from hub.queries import get_or_404, page_of
 from hub.services import audit
 
 
@@ -28,7 +31,7 @@ from hub.services import audit
 class Posting:
     """What a source says one of its charges should now be (``net_pence`` 0: nothing)."""
 
-    source_key: str  # e.g. "booking:42:hire"
+    source_key: str  # ties repeated postings for one thing together, e.g. "<type>:<id>:<part>"
     source_type: str
     source_id: str
     organisation_id: int
@@ -36,7 +39,7 @@ class Posting:
     supply_date: date
     net_pence: int
     vat_rate_bp: int
-    stream: IncomeStream
+    stream: str  # an income stream's code, as a module declares it (hub.modules.IncomeStream)
 
 
 def charge_out(charge: Charge, organisation: str = "", invoice_number: str | None = None) -> ChargeOut:
@@ -71,7 +74,7 @@ def _new_charge(actor: Identity, posting: Posting, net_pence: int, description: 
         net_pence=net_pence,
         vat_rate_bp=posting.vat_rate_bp,
         vat_pence=vat_pence(net_pence, posting.vat_rate_bp),
-        stream=posting.stream.value,
+        stream=posting.stream,
         source_type=posting.source_type,
         source_id=posting.source_id,
         source_key=posting.source_key,
@@ -140,9 +143,18 @@ async def _organisation(db: AsyncSession, organisation_id: int) -> Organisation:
 
 
 async def create_manual(
-    db: AsyncSession, actor: Identity, data: ChargeCreate, *, commit: bool = True
+    db: AsyncSession,
+    actor: Identity,
+    data: ChargeCreate,
+    *,
+    registry: Registry | None = None,
+    commit: bool = True,
 ) -> Charge:
-    """Reception adds a charge by hand (extra cleaning, a lost key)."""
+    """Reception adds a charge by hand (extra cleaning, a lost key), earning into one of the
+    income streams the modules declare: ``registry`` (the app's) checks it, and the API and the
+    pages always pass it."""
+    if registry is not None:
+        rules.check_stream(registry, data.stream)
     org = await _organisation(db, data.organisation_id)
     if not org.active:
         raise InvalidInput("that organisation is archived; restore it first", field="organisation_id")
@@ -157,7 +169,7 @@ async def create_manual(
         net_pence=data.net_pence,
         vat_rate_bp=data.vat_rate_bp,
         vat_pence=vat_pence(data.net_pence, data.vat_rate_bp),
-        stream=data.stream.value,
+        stream=data.stream,
         source_type="manual",
         source_id=None,
         source_key=None,
@@ -185,9 +197,8 @@ async def create_manual(
 
 
 async def get_charge(db: AsyncSession, viewer: Identity, charge_id: int) -> Charge:
-    charge = await db.get(Charge, charge_id) if is_valid_id(charge_id) else None
-    if charge is None or (viewer.role == Role.TENANT and charge.organisation_id != viewer.organisation_id):
-        raise NotFound("That charge was not found.")
+    charge = await get_or_404(db, Charge, charge_id, "That charge")
+    viewer.require_organisation(charge.organisation_id, "That charge")
     return charge
 
 
@@ -233,24 +244,41 @@ async def list_charges(
     if viewer.role == Role.TENANT:
         conditions.append(Charge.organisation_id == viewer.organisation_id)
     if organisation_id is not None:
+        # Another organisation asked about by a tenant answers 404, as a single object would.
+        viewer.require_organisation(organisation_id, "That organisation")
         conditions.append(Charge.organisation_id == organisation_id)
     if status:
         conditions.append(Charge.status == status)
-    total = await db.scalar(select(func.count()).select_from(Charge).where(*conditions)) or 0
-    rows = (
-        await db.execute(
-            select(Charge, Organisation.name, Invoice.number_text)
-            .join(Organisation, Organisation.id == Charge.organisation_id)
-            .outerjoin(Invoice, Invoice.id == Charge.invoice_id)
-            .where(*conditions)
-            .order_by(Charge.supply_date.desc(), Charge.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
+    found = await page_of(
+        db,
+        select(Charge).where(*conditions).order_by(Charge.supply_date.desc(), Charge.id.desc()),
+        page=page,
+        per_page=per_page,
+    )
+    rows: list[Charge] = found.rows
+    names: dict[int, str] = {}
+    numbers: dict[int, str | None] = {}
+    if rows:
+        org_ids = {c.organisation_id for c in rows}
+        names = dict(
+            (
+                await db.execute(
+                    select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+                )
+            ).all()
         )
-    ).all()
+        invoice_ids = {c.invoice_id for c in rows if c.invoice_id is not None}
+        if invoice_ids:
+            numbers = dict(
+                (
+                    await db.execute(
+                        select(Invoice.id, Invoice.number_text).where(Invoice.id.in_(invoice_ids))
+                    )
+                ).all()
+            )
     return ChargePage(
-        items=[charge_out(c, name, number) for c, name, number in rows],
-        total=total,
+        items=[charge_out(c, names.get(c.organisation_id, ""), numbers.get(c.invoice_id or 0)) for c in rows],
+        total=found.total,
         page=page,
         per_page=per_page,
     )
@@ -259,7 +287,7 @@ async def list_charges(
 async def charges_for_source(
     db: AsyncSession, viewer: Identity, source_type: str, source_id: str
 ) -> list[ChargeOut]:
-    """Everything one thing (a booking) has been charged, cancelled charges included: what the
-    desk shows beside the booking."""
+    """Everything one thing (of a module's charge source) has been charged, cancelled charges
+    included: what the module's page shows beside the thing."""
     page = await list_charges(db, viewer, source=(source_type, source_id), per_page=200)
     return page.items

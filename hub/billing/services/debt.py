@@ -15,22 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from hub.auth import Identity
-from hub.billing.models import DocumentKind, Invoice, InvoiceStatus, Payment, PaymentAllocation
+from hub.billing import rules
+from hub.billing.models import DocumentKind, Invoice, Payment, PaymentAllocation
 from hub.billing.schemas import AgedDebt, AgedDebtRow, Statement, StatementEntry
-from hub.billing.services.invoices import summary_out, today
+from hub.billing.services.invoices import summary_out
 from hub.config import Settings
-from hub.db import is_valid_id
-from hub.errors import InvalidInput, NotFound
-from hub.models import Organisation, Role
-
-OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
-METHOD_LABELS = {
-    "bacs": "Bank transfer",
-    "cash": "Cash",
-    "cheque": "Cheque",
-    "card": "Card at the desk",
-    "stripe": "Card online (Stripe)",
-}
+from hub.errors import InvalidInput
+from hub.models import Organisation
+from hub.queries import get_or_404
 
 
 def _row(organisation_id: int, name: str) -> AgedDebtRow:
@@ -47,7 +39,15 @@ def _row(organisation_id: int, name: str) -> AgedDebtRow:
     )
 
 
-def _age(row: AgedDebtRow, owed: int, issue_date: date | None, due_date: date | None, on: date) -> None:
+def _age(
+    row: AgedDebtRow,
+    kind: str,
+    status: str,
+    owed: int,
+    issue_date: date | None,
+    due_date: date | None,
+    on: date,
+) -> None:
     if owed <= 0 or issue_date is None:
         return
     days = (on - issue_date).days
@@ -59,7 +59,7 @@ def _age(row: AgedDebtRow, owed: int, issue_date: date | None, due_date: date | 
         row.days_30_pence += owed
     else:
         row.current_pence += owed
-    if due_date is not None and due_date < on:
+    if rules.is_overdue(kind, status, due_date, owed, on):
         row.overdue_pence += owed
     row.total_pence += owed
 
@@ -89,25 +89,27 @@ async def aged_debt(
     db: AsyncSession, settings: Settings, *, on: date | None = None, organisation_id: int | None = None
 ) -> AgedDebt:
     """Every organisation that owes money or holds credit: three queries in all."""
-    on = on or today(settings)
+    on = on or settings.today()
     # Plain columns, not Invoice objects: a hub with thousands of open invoices ages them all.
     query = (
         select(
             Invoice.organisation_id,
             Organisation.name,
+            Invoice.kind,
+            Invoice.status,
             Invoice.gross_pence - Invoice.credited_pence - Invoice.paid_pence,
             Invoice.issue_date,
             Invoice.due_date,
         )
         .join(Organisation, Organisation.id == Invoice.organisation_id)
-        .where(Invoice.kind == DocumentKind.INVOICE.value, Invoice.status.in_(OPEN))
+        .where(rules.open_clause())
     )
     if organisation_id is not None:
         query = query.where(Invoice.organisation_id == organisation_id)
     rows: dict[int, AgedDebtRow] = {}
-    for org_id, name, owed, issue_date, due_date in (await db.execute(query)).all():
+    for org_id, name, kind, status, owed, issue_date, due_date in (await db.execute(query)).all():
         row = rows.setdefault(org_id, _row(org_id, name))
-        _age(row, int(owed), issue_date, due_date, on)
+        _age(row, kind, status, int(owed), issue_date, due_date, on)
     credits = await credits_by_organisation(db, [organisation_id] if organisation_id is not None else None)
     missing = [org_id for org_id in credits if org_id not in rows]
     if missing:
@@ -142,12 +144,9 @@ async def statement(
 ) -> Statement:
     """An organisation's account: every invoice, credit note, payment and refund with a running
     balance (positive: they owe the hub), the invoices still open, and their debt by age."""
-    if viewer.role == Role.TENANT and viewer.organisation_id != organisation_id:
-        raise NotFound("That organisation was not found.")
-    org = await db.get(Organisation, organisation_id) if is_valid_id(organisation_id) else None
-    if org is None:
-        raise NotFound("That organisation was not found.")
-    on = today(settings)
+    viewer.require_organisation(organisation_id, "That organisation")
+    org = await get_or_404(db, Organisation, organisation_id, "That organisation")
+    on = settings.today()
     to_date = to_date or on
     from_date = from_date or (to_date - timedelta(days=365))
     if from_date > to_date:
@@ -190,7 +189,7 @@ async def statement(
         )
     for payment in money:
         refund = payment.amount_pence < 0
-        method = METHOD_LABELS.get(payment.method, payment.method)
+        method = rules.method_label(payment.method)
         events.append(
             (
                 payment.received_on,
@@ -222,9 +221,7 @@ async def statement(
         entry.balance_pence = balance
         entries.append(entry)
     closing = entries[-1].balance_pence if entries else opening
-    open_invoices = [
-        summary_out(d, on) for d in documents if d.kind == DocumentKind.INVOICE.value and d.status in OPEN
-    ]
+    open_invoices = [summary_out(d, on) for d in documents if rules.is_open(d.kind, d.status)]
     aged = await aged_debt(db, settings, on=on, organisation_id=org.id)
     address = [x for x in (org.address_line1, org.address_line2, org.town, org.postcode) if x]
     return Statement(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from hub.auth import STAFF, Identity
+from hub.billing import rules
 from hub.billing.models import (
     Charge,
     ChargeStatus,
@@ -44,13 +45,13 @@ from hub.config import Settings
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.models import Organisation, Role
+from hub.modules import Registry
 from hub.money import format_pence, vat_pence
+from hub.queries import get_or_404, page_of
 from hub.services import audit
 from hub.text import search_term
 
-
-def today(settings: Settings) -> date:
-    return utcnow().astimezone(settings.zone).date()
+WHAT = "That invoice"
 
 
 def number_text(prefix: str, number: int) -> str:
@@ -58,13 +59,7 @@ def number_text(prefix: str, number: int) -> str:
 
 
 def is_overdue(invoice: Invoice, on: date) -> bool:
-    return (
-        invoice.kind == DocumentKind.INVOICE.value
-        and invoice.status in (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
-        and invoice.due_date is not None
-        and invoice.due_date < on
-        and invoice.outstanding_pence > 0
-    )
+    return rules.is_overdue(invoice.kind, invoice.status, invoice.due_date, invoice.outstanding_pence, on)
 
 
 def summary_out(invoice: Invoice, on: date) -> InvoiceSummary:
@@ -125,7 +120,7 @@ async def invoice_out(db: AsyncSession, invoice: Invoice, settings: Settings) ->
         paid_pence=invoice.paid_pence,
         credited_pence=invoice.credited_pence,
         outstanding_pence=invoice.outstanding_pence,
-        overdue=is_overdue(invoice, today(settings)),
+        overdue=is_overdue(invoice, settings.today()),
         original_invoice_id=invoice.original_invoice_id,
         original_number=original_number,
         reason=invoice.reason,
@@ -152,7 +147,7 @@ async def invoice_out(db: AsyncSession, invoice: Invoice, settings: Settings) ->
             for line in invoice.lines
         ],
         credit_note_ids=[note.id for note in credit_notes],
-        credit_notes=[summary_out(note, today(settings)) for note in credit_notes],
+        credit_notes=[summary_out(note, settings.today()) for note in credit_notes],
     )
 
 
@@ -208,15 +203,29 @@ async def _organisation(db: AsyncSession, organisation_id: int) -> Organisation:
     return org
 
 
-async def _open_charges(db: AsyncSession, org: Organisation, data: InvoiceCreate) -> list[Charge]:
+def _check_source(data: InvoiceCreate, registry: Registry | None) -> None:
+    """Both ``source_type`` and ``source_id``, or neither; the type one a module declares."""
+    if data.source_type is None and data.source_id is None:
+        return
+    if data.source_type is None:
+        raise InvalidInput("say what kind of thing source_id is (source_type)", field="source_type")
+    if data.source_id is None:
+        raise InvalidInput("say which one (source_id) of the source type", field="source_id")
+    if registry is not None:
+        rules.check_source_type(registry, data.source_type)
+
+
+async def _open_charges(
+    db: AsyncSession, org: Organisation, data: InvoiceCreate, registry: Registry | None
+) -> list[Charge]:
     query = select(Charge).where(Charge.organisation_id == org.id, Charge.status == ChargeStatus.OPEN.value)
     if data.charge_ids is not None:
         wanted = set(data.charge_ids)
         if not wanted:
             raise InvalidInput("choose at least one charge", field="charge_ids")
         query = query.where(Charge.id.in_(wanted))
-    if data.booking_id is not None:
-        query = query.where(Charge.source_type == "booking", Charge.source_id == str(data.booking_id))
+    if data.source_type is not None and data.source_id is not None:
+        query = query.where(Charge.source_type == data.source_type, Charge.source_id == data.source_id)
     if data.supplied_up_to is not None:
         query = query.where(Charge.supply_date <= data.supplied_up_to)
     # Lock the charges (PostgreSQL) so two invoices cannot both take one; SQLite's writer already
@@ -237,10 +246,15 @@ async def _open_charges(db: AsyncSession, org: Organisation, data: InvoiceCreate
     if not charges:
         raise RuleViolation(
             f"{org.name} has no uninvoiced charges to put on an invoice"
-            + (" for that booking" if data.booking_id is not None else ""),
+            + (f" for that {_source_name(data.source_type, registry)}" if data.source_type else ""),
             field="charge_ids" if data.charge_ids is not None else "organisation_id",
         )
     return charges
+
+
+def _source_name(source_type: str, registry: Registry | None) -> str:
+    label = registry.source_label(source_type) if registry else source_type.replace("_", " ")
+    return label.lower()
 
 
 async def create_invoice(
@@ -249,17 +263,21 @@ async def create_invoice(
     actor: Identity,
     data: InvoiceCreate,
     *,
+    registry: Registry | None = None,
     commit: bool = True,
     on: date | None = None,
 ) -> Invoice:
     """An invoice for open charges; issued at once unless ``issue`` is false (a draft).
 
-    ``on`` backdates the issue (loading history, the demo); people always issue today."""
+    ``registry`` (the app's) checks a ``source_type`` is one a module declares: the API and the
+    pages always pass it. ``on`` backdates the issue (loading history, the demo); people always
+    issue today."""
+    _check_source(data, registry)
     org = await _organisation(db, data.organisation_id)
     prefix = data.series or settings.invoice_prefix
     if prefix == settings.credit_note_prefix:
         raise InvalidInput("that series is for credit notes", field="series")
-    charges = await _open_charges(db, org, data)
+    charges = await _open_charges(db, org, data, registry)
     gross = sum(c.net_pence + c.vat_pence for c in charges)
     if gross <= 0:
         raise RuleViolation(
@@ -335,7 +353,7 @@ async def _issue(
             "the hub's own address is not set (HUB_SUPPLIER_ADDRESS): a VAT invoice must show it",
             field="supplier_address",
         )
-    issued_on = on or today(settings)
+    issued_on = on or settings.today()
     invoice.number = await next_number(db, invoice.series_prefix)
     invoice.number_text = number_text(invoice.series_prefix, invoice.number)
     if invoice.kind == DocumentKind.INVOICE.value:
@@ -368,21 +386,14 @@ async def _issue(
 async def get_invoice(db: AsyncSession, viewer: Identity, invoice_id: int, *, lock: bool = False) -> Invoice:
     """An invoice the viewer may see: another organisation's answers 404, and tenants never see
     drafts (they are not invoices yet)."""
-    invoice = None
-    if is_valid_id(invoice_id):
-        query = select(Invoice).where(Invoice.id == invoice_id)
-        if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        invoice = await db.scalar(query)
-    if invoice is None:
-        raise NotFound("That invoice was not found.")
-    # A tenant sees issued documents only: a draft (or a voided one) was never sent to them.
-    if viewer.role == Role.TENANT and (
-        invoice.organisation_id != viewer.organisation_id or invoice.number is None
-    ):
-        raise NotFound("That invoice was not found.")
     if viewer.role not in STAFF and viewer.role not in (Role.TRUSTEE, Role.TENANT):
-        raise NotFound("That invoice was not found.")
+        raise NotFound(f"{WHAT} was not found.")
+    options = {"with_for_update": True, "populate_existing": True} if lock else {}
+    invoice = await get_or_404(db, Invoice, invoice_id, WHAT, **options)
+    viewer.require_organisation(invoice.organisation_id, WHAT)
+    # A tenant sees issued documents only: a draft (or a voided one) was never sent to them.
+    if viewer.role == Role.TENANT and invoice.number is None:
+        raise NotFound(f"{WHAT} was not found.")
     return invoice
 
 
@@ -498,7 +509,7 @@ async def create_credit_note(
     original = await get_invoice(db, actor, invoice_id, lock=True)
     if original.kind != DocumentKind.INVOICE.value:
         raise RuleViolation("a credit note cannot itself be credited", field="invoice_id")
-    if original.status in (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value):
+    if original.status in rules.UNISSUED_STATUSES:
         raise Conflict(
             f"this invoice is {original.status}; only an issued invoice is credited", field="status"
         )
@@ -594,7 +605,7 @@ async def create_credit_note(
     original.credited_pence += note.gross_pence
     await release_excess(db, actor, original)
     previous = original.status
-    original.status = ledger.invoice_status(original)
+    original.status = rules.invoice_status(original)
     audit.record(
         db,
         actor,
@@ -628,23 +639,21 @@ async def list_invoices(
     page: int = 1,
     per_page: int = 50,
 ) -> InvoicePage:
-    on = today(settings)
+    on = settings.today()
     conditions: list[Any] = []
     if viewer.role == Role.TENANT:
         conditions.append(Invoice.organisation_id == viewer.organisation_id)
         conditions.append(Invoice.number.is_not(None))
     if organisation_id is not None:
+        # Another organisation asked about by a tenant answers 404, as a single object would.
+        viewer.require_organisation(organisation_id, "That organisation")
         conditions.append(Invoice.organisation_id == organisation_id)
     if status:
         conditions.append(Invoice.status == status)
     if kind:
         conditions.append(Invoice.kind == kind)
     if overdue:
-        conditions += [
-            Invoice.kind == DocumentKind.INVOICE.value,
-            Invoice.status.in_([InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value]),
-            Invoice.due_date < on,
-        ]
+        conditions.append(rules.overdue_clause(on))
     search = search_term(search)[:100].lower()
     if search:
         conditions.append(
@@ -653,16 +662,18 @@ async def list_invoices(
                 func.lower(Invoice.customer_name).contains(search, autoescape=True),
             )
         )
-    total = await db.scalar(select(func.count()).select_from(Invoice).where(*conditions)) or 0
-    rows = await db.scalars(
+    found = await page_of(
+        db,
         select(Invoice)
         .options(raiseload(Invoice.lines))  # a list never shows lines: do not load them
         .where(*conditions)
-        .order_by(Invoice.created_at.desc(), Invoice.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .order_by(Invoice.created_at.desc(), Invoice.id.desc()),
+        page=page,
+        per_page=per_page,
     )
-    return InvoicePage(items=[summary_out(i, on) for i in rows], total=total, page=page, per_page=per_page)
+    return InvoicePage(
+        items=[summary_out(i, on) for i in found.rows], total=found.total, page=page, per_page=per_page
+    )
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -698,7 +709,7 @@ async def billing_run(
     await db.commit()
     made: list[InvoiceSummary] = []
     skipped: list[str] = []
-    on = today(settings)
+    on = settings.today()
     for org_id in org_ids:
         try:
             invoice = await create_invoice(

@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.billing import rules
 from hub.billing.models import (
     Charge,
     ChargeStatus,
     DocumentKind,
-    IncomeStream,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -39,6 +39,7 @@ from hub.billing.models import (
 )
 from hub.billing.schemas import LedgerCheck, LedgerEntryOut, LedgerPage
 from hub.db import utcnow
+from hub.queries import page_of
 
 
 def _entry(
@@ -168,8 +169,10 @@ def post_takings(
     cash_pence: int,
     card_pence: int,
     description: str,
+    stream: str,
 ) -> None:
-    """A closed till session's takings (the café module calls this when it cashes up)."""
+    """A closed till session's takings (the café module calls this when it cashes up), as
+    income of ``stream`` (an income stream's code, as the module declares it)."""
     gross = sum(line.net_pence + line.vat_pence for line in lines)
     if gross != cash_pence + card_pence:
         raise ValueError("takings by payment method must add up to the sales")
@@ -180,7 +183,6 @@ def post_takings(
     if card_pence:
         db.add(_entry(journal, entry_date, LedgerAccount.BANK, card_pence, **common))  # type: ignore[arg-type]
     for line in lines:
-        stream = IncomeStream.CAFE.value
         db.add(
             _entry(
                 journal,
@@ -247,15 +249,15 @@ async def list_entries(
         conditions.append(LedgerEntry.stream == stream)
     if organisation_id is not None:
         conditions.append(LedgerEntry.organisation_id == organisation_id)
-    total = await db.scalar(select(func.count()).select_from(LedgerEntry).where(*conditions)) or 0
-    rows = await db.scalars(
-        select(LedgerEntry)
-        .where(*conditions)
-        .order_by(LedgerEntry.entry_date.desc(), LedgerEntry.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    found = await page_of(
+        db,
+        select(LedgerEntry).where(*conditions).order_by(LedgerEntry.entry_date.desc(), LedgerEntry.id.desc()),
+        page=page,
+        per_page=per_page,
     )
-    return LedgerPage(items=[entry_out(e) for e in rows], total=total, page=page, per_page=per_page)
+    return LedgerPage(
+        items=[entry_out(e) for e in found.rows], total=found.total, page=page, per_page=per_page
+    )
 
 
 @dataclass(frozen=True)
@@ -440,7 +442,14 @@ async def check(db: AsyncSession, *, pending_after: timedelta | None = None) -> 
         if doc.number is not None and doc.gross_pence - doc.credited_pence - doc.paid_pence < 0:
             problems.append(f"{doc.name}: more paid and credited than invoiced")
     for doc in documents:
-        should_be = derived_status(doc)
+        should_be = rules.derived_status(
+            doc.kind,
+            doc.number,
+            doc.voided_at is not None,
+            doc.gross_pence,
+            doc.credited_pence,
+            doc.paid_pence,
+        )
         if doc.status != should_be:
             problems.append(f"{doc.name}: status {doc.status} but its number and amounts say {should_be}")
         if doc.number is None and doc.number_text is not None:
@@ -559,36 +568,4 @@ async def check(db: AsyncSession, *, pending_after: timedelta | None = None) -> 
         invoices=len(documents),
         payments=len(payments),
         problems=problems,
-    )
-
-
-def status_for(kind: str, status: str, gross_pence: int, credited_pence: int, paid_pence: int) -> str:
-    """What an issued invoice's amounts make it: credited, paid, part paid or issued."""
-    if status in (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value):
-        return status
-    if kind == DocumentKind.CREDIT_NOTE.value:
-        return InvoiceStatus.ISSUED.value
-    due = gross_pence - credited_pence
-    if due <= 0:
-        return InvoiceStatus.CREDITED.value
-    if paid_pence >= due:
-        return InvoiceStatus.PAID.value
-    if paid_pence > 0:
-        return InvoiceStatus.PART_PAID.value
-    return InvoiceStatus.ISSUED.value
-
-
-def derived_status(doc: _Document) -> str:
-    """The one status a document's number, voiding and amounts allow: no number → draft, or void
-    once voided; a credit note with a number → issued; an invoice with one → by its amounts."""
-    if doc.number is None:
-        return InvoiceStatus.VOID.value if doc.voided_at is not None else InvoiceStatus.DRAFT.value
-    return status_for(
-        doc.kind, InvoiceStatus.ISSUED.value, doc.gross_pence, doc.credited_pence, doc.paid_pence
-    )
-
-
-def invoice_status(invoice: Invoice) -> str:
-    return status_for(
-        invoice.kind, invoice.status, invoice.gross_pence, invoice.credited_pence, invoice.paid_pence
     )

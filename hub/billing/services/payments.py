@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
+from hub.billing import rules
 from hub.billing.models import (
     DocumentKind,
     Invoice,
@@ -33,15 +34,14 @@ from hub.billing.schemas import (
     RefundCreate,
 )
 from hub.billing.services import ledger
-from hub.billing.services.invoices import today
 from hub.config import Settings
 from hub.db import is_valid_id, utcnow
-from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.errors import Conflict, InvalidInput, RuleViolation
 from hub.models import Organisation, Role
 from hub.money import format_pence
+from hub.queries import get_or_404, page_of
 from hub.services import audit
 
-PAYABLE = (InvoiceStatus.ISSUED.value, InvoiceStatus.PART_PAID.value)
 EARLIEST_PAYMENT = date(2000, 1, 1)
 
 
@@ -59,7 +59,7 @@ def _why_not_payable(invoice: Invoice) -> str:
 
 def allocate(payment: Payment, invoice: Invoice, amount: int, actor: Identity) -> PaymentAllocation:
     invoice.paid_pence += amount
-    invoice.status = ledger.invoice_status(invoice)
+    invoice.status = rules.invoice_status(invoice)
     return PaymentAllocation(
         payment_id=payment.id,
         invoice_id=invoice.id,
@@ -91,7 +91,7 @@ async def unallocated(db: AsyncSession, payment: Payment, *, invoice_id: int | N
 
 
 def check_received_on(received_on: date, settings: Settings) -> None:
-    if received_on > today(settings):
+    if received_on > settings.today():
         raise InvalidInput("a payment cannot be received in the future", field="received_on")
     if received_on < EARLIEST_PAYMENT:
         raise InvalidInput("that date is too long ago", field="received_on")
@@ -135,7 +135,7 @@ async def record_payment(
             field = f"allocations[{index}]"
             if invoice is None or invoice.organisation_id != org.id:
                 raise InvalidInput(f"that invoice is not one of {org.name}'s", field=f"{field}.invoice_id")
-            if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE:
+            if not rules.is_open(invoice.kind, invoice.status):
                 raise RuleViolation(_why_not_payable(invoice), field=f"{field}.invoice_id")
             if item.amount_pence > invoice.outstanding_pence:
                 raise RuleViolation(
@@ -152,7 +152,7 @@ async def record_payment(
             .where(
                 Invoice.organisation_id == org.id,
                 Invoice.kind == DocumentKind.INVOICE.value,
-                Invoice.status.in_(PAYABLE),
+                Invoice.status.in_(rules.OPEN_STATUSES),
             )
             .order_by(Invoice.due_date, Invoice.id)
             .with_for_update()
@@ -203,14 +203,9 @@ async def record_payment(
 
 
 async def get_payment(db: AsyncSession, viewer: Identity, payment_id: int, *, lock: bool = False) -> Payment:
-    payment = None
-    if is_valid_id(payment_id):
-        query = select(Payment).where(Payment.id == payment_id)
-        if lock:
-            query = query.with_for_update().execution_options(populate_existing=True)
-        payment = await db.scalar(query)
-    if payment is None or (viewer.role == Role.TENANT and payment.organisation_id != viewer.organisation_id):
-        raise NotFound("That payment was not found.")
+    options = {"with_for_update": True, "populate_existing": True} if lock else {}
+    payment = await get_or_404(db, Payment, payment_id, "That payment", **options)
+    viewer.require_organisation(payment.organisation_id, "That payment")
     return payment
 
 
@@ -229,7 +224,7 @@ async def allocate_credit(
     )
     if invoice is None or invoice.organisation_id != payment.organisation_id:
         raise InvalidInput("that invoice is not one of this organisation's", field="invoice_id")
-    if invoice.kind != DocumentKind.INVOICE.value or invoice.status not in PAYABLE:
+    if not rules.is_open(invoice.kind, invoice.status):
         raise RuleViolation(_why_not_payable(invoice), field="invoice_id")
     credit = await unallocated(db, payment)
     if data.amount_pence > credit:
@@ -338,7 +333,7 @@ async def record_refund(
         organisation_id=payment.organisation_id,
         method=payment.method,
         amount_pence=-amount_pence,
-        received_on=today(settings),
+        received_on=settings.today(),
         reference=f"Refund of payment {payment.id}",
         note=reason,
         refund_of_id=payment.id,
@@ -485,6 +480,8 @@ async def list_payments(
     if viewer.role == Role.TENANT:
         conditions.append(Payment.organisation_id == viewer.organisation_id)
     if organisation_id is not None:
+        # Another organisation asked about by a tenant answers 404, as a single object would.
+        viewer.require_organisation(organisation_id, "That organisation")
         conditions.append(Payment.organisation_id == organisation_id)
     if invoice_id is not None:
         conditions.append(
@@ -496,17 +493,15 @@ async def list_payments(
         conditions.append(Payment.received_on >= since)
     if until is not None:
         conditions.append(Payment.received_on < until + timedelta(days=1))
-    total = await db.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0
-    rows = list(
-        await db.scalars(
-            select(Payment)
-            .where(*conditions)
-            .order_by(Payment.received_on.desc(), Payment.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+    found = await page_of(
+        db,
+        select(Payment).where(*conditions).order_by(Payment.received_on.desc(), Payment.id.desc()),
+        page=page,
+        per_page=per_page,
     )
-    return PaymentPage(items=await payments_out(db, rows), total=total, page=page, per_page=per_page)
+    return PaymentPage(
+        items=await payments_out(db, found.rows), total=found.total, page=page, per_page=per_page
+    )
 
 
 async def check_no_duplicate(db: AsyncSession, intent_id: str) -> None:

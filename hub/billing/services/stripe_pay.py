@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
-from hub.billing.models import DocumentKind, Invoice, Payment, PaymentMethod, StripeEvent, StripeIntent
+from hub.billing import rules
+from hub.billing.models import Invoice, Payment, PaymentMethod, StripeEvent, StripeIntent
 from hub.billing.schemas import PaymentCreate, PayNowOut
 from hub.billing.services import payments
-from hub.billing.services.invoices import get_invoice, today
+from hub.billing.services.invoices import get_invoice
 from hub.config import Settings
 from hub.db import utcnow
 from hub.errors import InvalidInput, MalformedInput, NotFound, RuleViolation, UpstreamError
@@ -134,9 +135,7 @@ async def pay_now(db: AsyncSession, settings: Settings, viewer: Identity, invoic
     stripe_client = client(settings)
     # 1. Under the invoice's lock: what is owed, and the attempt that will pay it.
     invoice = await get_invoice(db, viewer, invoice_id, lock=True)
-    if invoice.kind != DocumentKind.INVOICE.value or invoice.outstanding_pence <= 0:
-        raise RuleViolation(payments._why_not_payable(invoice), field="invoice_id")
-    if invoice.status not in payments.PAYABLE:
+    if not rules.is_payable(invoice.kind, invoice.status, invoice.outstanding_pence):
         raise RuleViolation(payments._why_not_payable(invoice), field="invoice_id")
     amount = invoice.outstanding_pence
     attempt = await _open_attempt(db, invoice.id, amount)
@@ -358,7 +357,7 @@ async def _succeeded(db: AsyncSession, settings: Settings, data: dict[str, Any])
     if not isinstance(amount, int) or amount <= 0 or data.get("currency", CURRENCY) != CURRENCY:
         return f"unusable amount or currency in {intent_id}"
     allocations = None
-    if invoice.kind == DocumentKind.INVOICE.value and invoice.status in payments.PAYABLE:
+    if rules.is_open(invoice.kind, invoice.status):
         take = min(amount, invoice.outstanding_pence)
         allocations = [{"invoice_id": invoice.id, "amount_pence": take}] if take > 0 else None
     payment = await payments.record_payment(
@@ -369,7 +368,7 @@ async def _succeeded(db: AsyncSession, settings: Settings, data: dict[str, Any])
             organisation_id=invoice.organisation_id,
             method=PaymentMethod.STRIPE,
             amount_pence=amount,
-            received_on=today(settings),
+            received_on=settings.today(),
             reference=intent_id[:200],
             note=f"Paid online for {invoice.number_text}",
             allocations=None,
