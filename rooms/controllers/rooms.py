@@ -12,7 +12,7 @@ from hub.auth import ADMIN_ONLY, STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.models import Role
 from hub.schemas import within_calendar
-from rooms.models import OpeningHours, Visibility
+from rooms.models import BookingCategory, OpeningHours, Visibility
 from rooms.schemas import (
     CLOCK_PATTERN,
     CategoryIn,
@@ -129,6 +129,12 @@ async def rooms_free(
     )
 
 
+def _category_out(c: BookingCategory) -> CategoryOut:
+    return CategoryOut(
+        slug=c.slug, label=c.label, default_visibility=Visibility(c.default_visibility), active=c.active
+    )
+
+
 def _day_out(row: OpeningHours) -> OpeningDayOut:
     return OpeningDayOut(
         weekday=row.weekday,
@@ -170,17 +176,9 @@ async def add_closure(db: Db, identity: Caller, data: JSONBody[ClosureIn]) -> Cl
 
 @get("/api/v1/categories", opt=READ, tags=["building"], summary="Booking categories")
 async def list_categories(db: Db) -> list[CategoryOut]:
-    return [
-        CategoryOut(
-            slug=c.slug, label=c.label, default_visibility=Visibility(c.default_visibility), active=c.active
-        )
-        for c in await building_settings.categories(db)
-    ]
+    return [_category_out(c) for c in await building_settings.categories(db)]
 
 
 @put("/api/v1/categories", opt=roles(ADMIN_ONLY), tags=["building"], summary="Add or change a category")
 async def put_category(db: Db, identity: Caller, data: JSONBody[CategoryIn]) -> CategoryOut:
-    c = await building_settings.set_category(db, identity, data)
-    return CategoryOut(
-        slug=c.slug, label=c.label, default_visibility=Visibility(c.default_visibility), active=c.active
-    )
+    return _category_out(await building_settings.set_category(db, identity, data))

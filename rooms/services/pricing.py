@@ -15,6 +15,7 @@ from hub.money import format_pence, proportion_pence, vat_pence
 from hub.services import audit
 from rooms.models import Room, RoomRate, VatTreatment
 from rooms.schemas import RateIn, RateOut
+from rooms.services.rooms import get_room
 
 HALF_DAY_MINUTES = 4 * 60
 DAY_MINUTES = 8 * 60
@@ -43,8 +44,6 @@ async def list_rates(db: AsyncSession, room_id: int | None = None) -> list[RoomR
 
 async def set_rate(db: AsyncSession, actor: Identity, data: RateIn) -> RoomRate:
     """One rate per room and band; setting it again replaces it (booked prices are snapshots)."""
-    from rooms.services.rooms import get_room
-
     await get_room(db, data.room_id, field="room_id")
     if data.vat_treatment == VatTreatment.EXEMPT and data.vat_rate_bp != 0:
         raise RuleViolation("must be 0 when the rate is VAT-exempt", field="vat_rate_bp")

@@ -16,8 +16,8 @@ from hub.auth import STAFF, Identity, roles
 from hub.config import Settings
 from hub.db import utcnow
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import Conflict, DomainError, FieldError, InvalidInput
-from hub.schemas import convert_input
+from hub.errors import Conflict, DomainError, InvalidInput
+from hub.forms import Problems, parse_clock, parse_date
 from hub.services import audit
 from hub.web import form_errors, read_form, redirect, render, safe_next
 from rooms.models import Booking, BookingStatus
@@ -30,11 +30,8 @@ from rooms.services.rooms import get_room
 from rooms.views.common import (
     QuoteView,
     clash_texts_from_extra,
-    convert_form,
     load_choices,
     money,
-    parse_clock,
-    parse_date,
     quote_for,
 )
 
@@ -51,7 +48,7 @@ SCOPES = {
 
 
 def local_span(
-    form: dict[str, str], errors: list[FieldError]
+    form: dict[str, str], problems: Problems
 ) -> tuple[datetime | None, datetime | None, date | None]:
     """The form's date and HH:MM times as naive building-local date-times (the service refuses
     times a clock change makes impossible or ambiguous, naming the field)."""
@@ -59,11 +56,11 @@ def local_span(
     start = parse_clock(form.get("start"))
     end = parse_clock(form.get("end"))
     if day is None:
-        errors.append(FieldError(field="date", reason="enter the date, e.g. 2026-03-31"))
+        problems.add("date", "enter the date, e.g. 2026-03-31")
     if start is None:
-        errors.append(FieldError(field="start", reason="enter a time of day such as 09:30"))
+        problems.add("start", "enter a time of day such as 09:30")
     if end is None:
-        errors.append(FieldError(field="end", reason="enter a time of day such as 11:00"))
+        problems.add("end", "enter a time of day such as 11:00")
     if day is None or start is None or end is None:
         return None, None, day
     end_day = day + timedelta(days=1) if end == time(0) and start != time(0) else day
@@ -85,14 +82,14 @@ def _common_fields(form: dict[str, str]) -> dict[str, Any]:
 
 def parse_create(form: dict[str, str]) -> BookingCreate:
     """A BookingCreate from the form, or InvalidInput naming every field that is wrong."""
-    errors: list[FieldError] = []
-    start, end, _day = local_span(form, errors)
+    problems = Problems()
+    start, end, _day = local_span(form, problems)
     placeholder = datetime.combine(date(2000, 1, 3), time(10, 0))
     ids = {}
     for name, what in (("room_id", "choose a room"), ("organisation_id", "choose an organisation")):
         raw = form.get(name, "")
         if not raw.isdigit() or len(raw) > 19:
-            errors.append(FieldError(field=name, reason=what))
+            problems.add(name, what)
             raw = "1"  # a placeholder so the other fields are checked too
         ids[name] = raw
     data = {
@@ -104,9 +101,9 @@ def parse_create(form: dict[str, str]) -> BookingCreate:
         "end": end or placeholder + timedelta(hours=1),
     }
     if not data["title"]:
-        errors.append(FieldError(field="title", reason="enter a title"))
+        problems.add("title", "enter a title")
         data["title"] = "placeholder"
-    return convert_form(data, BookingCreate, errors)
+    return problems.convert(data, BookingCreate)
 
 
 def errors_for_page(exc: DomainError) -> tuple[dict[str, str], str, list[str]]:
@@ -174,8 +171,8 @@ async def _quote_from_form(
     form: dict[str, str],
     booking_id: int | None = None,
 ) -> QuoteView:
-    errors: list[FieldError] = []
-    start, end, _day = local_span(form, errors)
+    problems = Problems()
+    start, end, _day = local_span(form, problems)
     room = form.get("room_id", "")
     org = form.get("organisation_id", "")
     if start is None or end is None or not room.isdigit() or not (org.isdigit() or booking_id):
@@ -340,7 +337,7 @@ async def booking_detail(
 def parse_update(form: dict[str, str], booking: Booking, settings: Settings) -> BookingUpdate:
     """Only what changed goes to the service, so an edit to one field of a series occurrence
     does not rewrite the others."""
-    errors: list[FieldError] = []
+    problems = Problems()
     current = _values_from(booking, settings)
     data: dict[str, Any] = {}
     for name in ("title", "category", *OPTIONAL_TEXT, *OPTIONAL_NONE):
@@ -353,25 +350,18 @@ def parse_update(form: dict[str, str], booking: Booking, settings: Settings) -> 
     if form.get("room_id", "") != current["room_id"]:
         data["room_id"] = form.get("room_id", "")
     if any(form.get(n, "") != current[n] for n in ("date", "start", "end")):
-        start, end, _day = local_span(form, errors)
+        start, end, _day = local_span(form, problems)
         if start is not None and end is not None:
             data["start"], data["end"] = start, end
     if booking.series_id is not None:
         if form.get("scope") not in SCOPES:
-            errors.append(FieldError(field="scope", reason="choose which occurrences to change"))
+            problems.add("scope", "choose which occurrences to change")
         else:
             data["scope"] = form["scope"]
     if form.get("override_opening_hours") == "yes":
         data["override_opening_hours"] = True
         data["override_reason"] = form.get("override_reason", "")
-    try:
-        result = convert_input(data, BookingUpdate)
-    except DomainError as exc:
-        errors.extend(exc.errors)
-        raise InvalidInput("Please correct the form.", errors=errors) from exc
-    if errors:
-        raise InvalidInput("Please correct the form.", errors=errors)
-    return result
+    return problems.convert(data, BookingUpdate)
 
 
 @post("/desk/bookings/{booking_id:int}", opt=roles(STAFF), include_in_schema=False)
@@ -451,13 +441,12 @@ async def booking_cancel(
     try:
         booking = await service.get_booking(db, identity, booking_id, for_change=True)
         scope = form.get("cancel_scope", "this") if booking.series_id is not None else "this"
-        errors: list[FieldError] = []
+        problems = Problems()
         if not form.get("reason"):
-            errors.append(FieldError(field="reason", reason="say why it is cancelled"))
+            problems.add("reason", "say why it is cancelled")
         if scope not in SCOPES:
-            errors.append(FieldError(field="scope", reason="choose which occurrences to cancel"))
-        if errors:
-            raise InvalidInput("Please correct the form.", errors=errors)
+            problems.add("scope", "choose which occurrences to cancel")
+        problems.raise_any()
         await service.cancel_booking(
             db,
             settings,

@@ -20,6 +20,7 @@ from hub.auth import ALL_ROLES, PUBLIC, Identity, roles
 from hub.config import Settings
 from hub.deps import Caller, Db, SettingsDep, Viewer
 from hub.errors import NotFound
+from hub.forms import parse_date
 from hub.web import redirect, render
 from rooms.models import BookingCategory, Room
 from rooms.schemas import BookingOut
@@ -28,7 +29,7 @@ from rooms.services import feed_tokens, visibility
 from rooms.services import settings as rooms_settings
 from rooms.services.localtime import combine_local
 from rooms.services.rooms import RoomMap
-from rooms.views.common import bookable_rooms, hhmm, parse_date
+from rooms.views.common import bookable_rooms, hhmm
 from rooms.views.grid import week_start
 
 CALENDARS_PATH = "/account/calendars"

@@ -5,16 +5,15 @@ selects, and the price/clash check shown beside the booking form (the grid is in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import Any, TypeVar
+from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
 from hub.config import Settings
-from hub.errors import DomainError, FieldError, InvalidInput
+from hub.errors import DomainError
 from hub.money import format_pence
-from hub.schemas import convert_input
 from hub.services import organisations
 from rooms.models import BookingCategory, Room
 from rooms.schemas import Clash, QuoteRequest
@@ -25,31 +24,6 @@ from rooms.services.rooms import RoomMap
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
-
-
-def parse_clock(value: str | None) -> time | None:
-    """A local time of day: 14:30, 9:30, 14.30 or 1430 (quick to type), or HH:MM:00."""
-    text = (value or "").strip().replace(".", ":")
-    if text.isdigit() and len(text) in (3, 4):
-        text = f"{text[:-2]}:{text[-2:]}"
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-        return None
-    if len(parts) == 3 and parts[2] != "00":
-        return None
-    if len(parts[0]) > 2 or len(parts[1]) != 2:
-        return None
-    hours, minutes = int(parts[0]), int(parts[1])
-    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
-        return None
-    return time(hours, minutes)
-
-
 def hhmm(value: datetime | time, settings: Settings | None = None) -> str:
     if isinstance(value, datetime) and settings is not None:
         value = value.astimezone(settings.zone)
@@ -58,25 +32,6 @@ def hhmm(value: datetime | time, settings: Settings | None = None) -> str:
 
 def money(pence: int | None) -> str:
     return format_pence(pence or 0)
-
-
-T = TypeVar("T")
-
-
-def convert_form(data: dict[str, Any], type_: type[T], errors: list[FieldError]) -> T:
-    """Validate a form's data; every problem found so far and by the schema is reported at once."""
-    try:
-        result = convert_input(data, type_)
-    except DomainError as exc:
-        errors.extend(exc.errors)
-        raise InvalidInput("Please correct the form.", errors=errors) from exc
-    if errors:
-        raise InvalidInput("Please correct the form.", errors=errors)
-    return result
-
-
-def collect_errors(errors: list[FieldError], exc: DomainError) -> None:
-    errors.extend(exc.errors or [FieldError(field="", reason=exc.detail)])
 
 
 # --- choices for the selects --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from hub.auth import STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
+from hub.forms import parse_date
 from hub.models import Role
 from hub.web import render
 from rooms.models import BookingStatus
@@ -20,7 +21,7 @@ from rooms.services import visibility
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.localtime import combine_local
 from rooms.services.rooms import RoomMap, get_room
-from rooms.views.common import bookable_rooms, load_choices, money, parse_date
+from rooms.views.common import bookable_rooms, load_choices, money
 from rooms.views.grid import (
     Grid,
     GridColumn,

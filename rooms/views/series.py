@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth import STAFF, Identity, roles
 from hub.config import Settings
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import Conflict, DomainError, FieldError
+from hub.errors import Conflict, DomainError
+from hub.forms import Problems, parse_clock, parse_date
 from hub.web import form_errors, read_form, redirect, render
 from rooms.schemas import SeriesCreate
 from rooms.services import series as service
@@ -22,10 +23,7 @@ from rooms.views.common import (
     WEEKDAY_NAMES,
     clash_text,
     clash_texts,
-    convert_form,
     load_choices,
-    parse_clock,
-    parse_date,
 )
 
 # Error fields named by the schema → the inputs on this page.
@@ -41,13 +39,13 @@ FIELD_INPUTS = {
 
 
 def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
-    errors: list[FieldError] = []
+    problems = Problems()
     first = parse_date(form.get("first_date"))
     if first is None:
-        errors.append(FieldError(field="first_date", reason="enter the first date, e.g. 2026-04-07"))
+        problems.add("first_date", "enter the first date, e.g. 2026-04-07")
     for name in ("start_time", "end_time"):
         if parse_clock(form.get(name)) is None:
-            errors.append(FieldError(field=name, reason="enter a time of day such as 09:30"))
+            problems.add(name, "enter a time of day such as 09:30")
     ends = form.get("ends", "count")
     rule: dict[str, Any] = {
         "freq": form.get("freq") or "weekly",
@@ -59,12 +57,12 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
     }
     if ends == "until":
         if parse_date(form.get("until")) is None:
-            errors.append(FieldError(field="until", reason="enter the last date, e.g. 2026-07-21"))
+            problems.add("until", "enter the last date, e.g. 2026-07-21")
         else:
             rule["until"] = form.get("until")
     else:
         if not form.get("count", "").isdigit():
-            errors.append(FieldError(field="count", reason="enter how many times, e.g. 12"))
+            problems.add("count", "enter how many times, e.g. 12")
         else:
             rule["count"] = form.get("count")
     start = parse_clock(form.get("start_time"))
@@ -73,11 +71,11 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
     for name, what in (("room_id", "choose a room"), ("organisation_id", "choose an organisation")):
         raw = form.get(name, "")
         if not raw.isdigit() or len(raw) > 19:
-            errors.append(FieldError(field=name, reason=what))
+            problems.add(name, what)
             raw = "1"  # a placeholder so the other fields are checked too
         ids[name] = raw
     if not form.get("title"):
-        errors.append(FieldError(field="title", reason="enter a title"))
+        problems.add("title", "enter a title")
     data: dict[str, Any] = {
         **ids,
         "title": form.get("title") or "placeholder",
@@ -98,7 +96,7 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
         "override_opening_hours": form.get("override_opening_hours") == "yes",
         "override_reason": form.get("override_reason", ""),
     }
-    return convert_form(data, SeriesCreate, errors)
+    return problems.convert(data, SeriesCreate)
 
 
 def page_errors(exc: DomainError) -> tuple[dict[str, str], str]:
