@@ -617,7 +617,6 @@ async def invoice_payment(
 ) -> Template | Redirect:
     form = await read_form(request)
     invoice = await invoices.get_invoice(db, identity, invoice_id)
-    outstanding = invoice.outstanding_pence
     number = invoice.number_text
     problems = Problems()
     amount = received_on = None
@@ -634,7 +633,6 @@ async def invoice_payment(
             problems.check(InvalidInput("Choose how the money was paid.", field="method"))
         problems.raise_any()
         assert amount is not None and received_on is not None
-        allocate = min(amount, outstanding)
         data = convert_input(
             {
                 "organisation_id": invoice.organisation_id,
@@ -643,12 +641,10 @@ async def invoice_payment(
                 "received_on": received_on.isoformat(),
                 "reference": form.get("reference", ""),
                 "note": form.get("note", ""),
-                "allocations": [{"invoice_id": invoice.id, "amount_pence": allocate}] if allocate > 0 else [],
-                "auto_allocate": False,
             },
             PaymentCreate,
         )
-        await payments.record_payment(db, settings, identity, data)
+        recorded = await payments.record_for_invoice(db, settings, identity, invoice, data)
     except DomainError as exc:
         return await _refused(
             request,
@@ -668,8 +664,9 @@ async def invoice_payment(
         flash += f" {format_pence(invoice.outstanding_pence)} is still owed."
     else:
         flash += " It is now paid in full."
-    if amount > allocate:
-        flash += f" {format_pence(amount - allocate)} kept as credit for {invoice.customer_name}."
+    if recorded.payment.amount_pence > recorded.allocated_pence:
+        kept = recorded.payment.amount_pence - recorded.allocated_pence
+        flash += f" {format_pence(kept)} kept as credit for {invoice.customer_name}."
     return redirect(request, f"/invoices/{invoice_id}", flash=flash)
 
 

@@ -8,8 +8,10 @@ that refers to the one it pays back; nothing is ever edited or deleted.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from hub.billing.models import (
 )
 from hub.billing.schemas import (
     AllocateRequest,
+    AllocationIn,
     AllocationOut,
     PaymentCreate,
     PaymentOut,
@@ -200,6 +203,30 @@ async def record_payment(
     else:
         await db.flush()  # so what the caller reads next sees it
     return payment
+
+
+@dataclass(frozen=True)
+class InvoicePayment:
+    payment: Payment
+    allocated_pence: int  # what went on the invoice; the rest of the payment is kept as credit
+
+
+async def record_for_invoice(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    invoice: Invoice,
+    data: PaymentCreate,
+) -> InvoicePayment:
+    """Money received against one invoice (the invoice page's form): as much as is owed goes on
+    it, anything more is kept as the organisation's credit. ``data`` names no allocations."""
+    allocate = min(data.amount_pence, invoice.outstanding_pence)
+    allocations = [AllocationIn(invoice_id=invoice.id, amount_pence=allocate)] if allocate > 0 else []
+    data = msgspec.structs.replace(
+        data, organisation_id=invoice.organisation_id, allocations=allocations, auto_allocate=False
+    )
+    payment = await record_payment(db, settings, actor, data)
+    return InvoicePayment(payment=payment, allocated_pence=max(allocate, 0))
 
 
 async def get_payment(db: AsyncSession, viewer: Identity, payment_id: int, *, lock: bool = False) -> Payment:
