@@ -18,7 +18,6 @@ from hub.db import is_valid_id, utcnow
 from hub.deps import Db, SettingsDep
 from hub.errors import InvalidInput, NotFound
 from hub.models import Role, User
-from hub.schemas import within_calendar
 from rooms.models import BookingCategory, Room
 from rooms.services import feed_tokens, visibility
 from rooms.services.feeds import MAX_WINDOW, FeedScope, Window, feed_body, feed_version, uid_domain
@@ -44,10 +43,9 @@ def _key(filename: str, what: str) -> str:
 
 def _window(settings: Any, first: date | None, last: date | None) -> Window:
     default = Window.default(settings)
-    window = Window(
-        within_calendar(first, "from") if first else default.start,
-        within_calendar(last, "to") if last else default.end,
-    )
+    # Any date a client can send is served (the edges of the calendar included): only the two
+    # rules below refuse a window.
+    window = Window(first or default.start, last or default.end)
     # Well-formed dates that break a feed's rules: 422, as for every other rule.
     if window.end <= window.start:
         raise InvalidInput("must be after from", field="to")
