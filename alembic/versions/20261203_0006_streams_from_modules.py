@@ -67,7 +67,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _rewrite_sqlite_charges(_without_check)
         return
-    op.drop_constraint(NAME, "charges", type_="check")
+    op.drop_constraint(op.f(NAME), "charges", type_="check")
 
 
 def downgrade() -> None:
@@ -86,4 +86,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _rewrite_sqlite_charges(_with_check)
         return
-    op.create_check_constraint(NAME, "charges", sa.text(OLD_CHECK))
+    op.create_check_constraint(op.f(NAME), "charges", sa.text(OLD_CHECK))
