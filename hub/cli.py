@@ -10,11 +10,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+import uvicorn
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.app import default_modules, seed_demo
+from hub import demo as demo_data
+from hub import migrations
+from hub.app import create_app, default_modules, seed_demo
+from hub.auth import Identity
+from hub.billing.demo import demo_settings
 from hub.commands import cli_settings, reconcile_pending, run_with_db
-from hub.config import Settings, sqlite_path
+from hub.config import Settings, SettingsError, load_settings, sqlite_path
+from hub.db import create_engine
+from hub.errors import DomainError
+from hub.models import Organisation, Role
+from hub.schemas import UserCreate, convert_input
+from hub.services import accounts
+from hub.text import name_key
 
 
 @click.group()
@@ -32,12 +44,8 @@ def main() -> None:
 @click.option("--migrate/--no-migrate", default=False, help="Run database migrations before serving.")
 def serve(host: str, port: int, workers: int, migrate: bool) -> None:
     """Run the production web server."""
-    import uvicorn
-
     settings = cli_settings()  # refuse to start on a bad setting, before any worker forks
     if migrate:
-        from hub import migrations
-
         migrations.upgrade(settings)
     if settings.stripe_secret_key is not None:
         # Settle what a crash left pending with Stripe before taking new work (bounded: a
@@ -70,8 +78,6 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema to REVISION (default: the latest)."""
-    from hub import migrations
-
     migrations.upgrade(cli_settings(), revision)
     click.echo(f"database upgraded to {revision}")
 
@@ -80,8 +86,6 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION (e.g. -1 or base)."""
-    from hub import migrations
-
     migrations.downgrade(cli_settings(), revision)
     click.echo(f"database downgraded to {revision}")
 
@@ -89,8 +93,6 @@ def db_downgrade(revision: str) -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the schema revision the database is at."""
-    from hub import migrations
-
     migrations.current(cli_settings())
 
 
@@ -119,15 +121,6 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, name: str, role: str, organisation: str | None, password_stdin: bool) -> None:
     """Create an account. The password is prompted for, or read from stdin."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.auth import Identity
-    from hub.errors import DomainError
-    from hub.models import Organisation, Role
-    from hub.schemas import UserCreate, convert_input
-    from hub.services import accounts
-    from hub.text import name_key
-
     settings = cli_settings()
     password = _read_password(password_stdin)
 
@@ -172,12 +165,6 @@ def tokens() -> None:
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
 def tokens_create(email: str, name: str) -> None:
     """Print a new API token. It is shown once; only its hash is stored."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.auth import Identity
-    from hub.errors import DomainError
-    from hub.services import accounts
-
     settings = cli_settings()
 
     async def work(db_session: AsyncSession) -> str:
@@ -199,10 +186,6 @@ DEMO_DATABASE = Path("var/demo.sqlite3")
 
 
 async def _table_names(settings: Settings) -> list[str]:
-    from sqlalchemy import inspect
-
-    from hub.db import create_engine
-
     engine = create_engine(settings)
     try:
         async with engine.connect() as conn:
@@ -228,10 +211,6 @@ async def _table_names(settings: Settings) -> list[str]:
 @click.option("--no-serve", is_flag=True, help="Only make the demo database.")
 def demo(host: str, port: int, database: Path, database_url: str | None, no_serve: bool) -> None:
     """Make a fresh demo database (a Fleetwood-style hub) and serve it."""
-    from hub import demo as demo_data
-    from hub import migrations
-    from hub.config import SettingsError, load_settings
-
     settings = cli_settings()
     if settings.is_production:
         raise click.ClickException("the demo refuses to run with HUB_ENV=production")
@@ -254,7 +233,6 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrations.upgrade(settings)
-    from hub.billing.demo import demo_settings
 
     # The demo hub's own name and address for its invoices, unless HUB_SUPPLIER_* say otherwise.
     settings = demo_settings(settings)
@@ -269,9 +247,6 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
     click.echo("")
     if no_serve:
         return
-    import uvicorn
-
-    from hub.app import create_app
 
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

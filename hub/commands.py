@@ -2,8 +2,7 @@
 commands for money: ``billing``, ``ledger`` and ``stripe``.
 
 A module's commands are click commands or groups listed in its :class:`hub.modules.Module`
-(``cli=[...]``); ``hubkeeper`` adds every module's to its own group (``hub/cli.py``). Heavy imports
-stay inside the commands, so that ``hubkeeper --help`` stays quick.
+(``cli=[...]``); ``hubkeeper`` adds every module's to its own group (``hub/cli.py``).
 """
 
 from __future__ import annotations
@@ -11,14 +10,21 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from datetime import timedelta
+from typing import TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth import Identity
+from hub.billing.schemas import LedgerCheck
+from hub.billing.services import invoices, reconcile
+from hub.billing.services import ledger as ledger_service
+from hub.billing.services.reconcile import Reconciled
 from hub.config import Settings, SettingsError, load_settings
-
-if TYPE_CHECKING:
-    from hub.billing.services.reconcile import Reconciled
+from hub.db import create_engine, create_sessionmaker, writer
+from hub.errors import DomainError
+from hub.money import format_pence
 
 T = TypeVar("T")
 
@@ -34,7 +40,6 @@ def cli_settings() -> Settings:
 def run_with_db(settings: Settings, work: Callable[..., Awaitable[T]], *, write: bool = True) -> T:
     """Run ``work(db)`` in one database session (holding SQLite's write lock from BEGIN when it
     writes, as the web app's writes do) and answer what it answers."""
-    from hub.db import create_engine, create_sessionmaker, writer
 
     async def main() -> T:
         engine = create_engine(settings)
@@ -61,13 +66,6 @@ def billing() -> None:
 def billing_run(month: str, draft: bool) -> None:
     """Invoice every organisation's uninvoiced charges up to the end of MONTH. Safe to run twice:
     a second run finds nothing left to invoice."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.auth import Identity
-    from hub.billing.services import invoices
-    from hub.errors import DomainError
-    from hub.money import format_pence
-
     settings = cli_settings()
 
     async def work(db_session: AsyncSession) -> None:
@@ -99,13 +97,6 @@ def ledger() -> None:
 def ledger_check() -> None:
     """Reconcile the ledger with invoices, credit notes, payments and allocations. Exits 1 on a
     difference, listing each one."""
-    from datetime import timedelta
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.billing.schemas import LedgerCheck
-    from hub.billing.services import ledger as ledger_service
-
     settings = cli_settings()
 
     async def work(db_session: AsyncSession) -> LedgerCheck:
@@ -131,12 +122,6 @@ def stripe() -> None:
 
 
 def reconcile_pending(settings: Settings, *, older_than_minutes: int) -> Reconciled:
-    from datetime import timedelta
-
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from hub.billing.services import reconcile
-
     async def work(db_session: AsyncSession) -> Reconciled:
         return await reconcile.reconcile(
             db_session, settings, older_than=timedelta(minutes=older_than_minutes)
