@@ -237,7 +237,8 @@ def test_receptionist_invoices_a_booking_from_the_desk(page: Any, live_server: s
     page.get_by_role("button", name="Invoice this booking").click()
     page.wait_for_load_state()
     flash = page.locator(".flash").inner_text()
-    assert re.fullmatch(rf"Invoice INV-\d{{6}} for {re.escape(gross)} was issued for this booking\.", flash)
+    issued = rf"Invoice INV-\d{{6}} for {re.escape(gross)} was issued for this room booking\."
+    assert re.fullmatch(issued, flash)
     heading = page.get_by_role("heading", level=1).inner_text()
     assert heading.startswith("Invoice INV-")
     _check(page, "money-invoice-from-booking")
