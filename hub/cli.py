@@ -24,6 +24,7 @@ from hub.config import Settings, SettingsError, load_settings, sqlite_path
 from hub.db import create_engine
 from hub.errors import DomainError
 from hub.models import Organisation, Role
+from hub.modules import Module
 from hub.schemas import UserCreate, convert_input
 from hub.services import accounts
 from hub.text import name_key
@@ -252,6 +253,13 @@ def demo(host: str, port: int, database: Path, database_url: str | None, no_serv
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-for _module in default_modules():
-    for _command in _module.cli:
-        main.add_command(_command)
+def add_module_commands(group: click.Group, modules: list[Module]) -> None:
+    """Every module's commands on ``group``; two commands of one name is a mistake, not an override."""
+    for module in modules:
+        for command in module.cli:
+            if command.name in group.commands:
+                raise RuntimeError(f"module {module.name!r}: the command {command.name!r} is already taken")
+            group.add_command(command)
+
+
+add_module_commands(main, default_modules())

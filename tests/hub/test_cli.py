@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from hub.app import create_app
-from hub.cli import main
+from hub.app import create_app, default_modules
+from hub.cli import add_module_commands, main
 from hub.config import Settings
+from hub.modules import Module
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -147,3 +150,15 @@ def test_demo_makes_a_hub_where_every_role_can_sign_in(tmp_path: Path) -> None:
     # A second run starts afresh rather than failing on existing data.
     again = CliRunner().invoke(main, ["demo", "--no-serve", "--database", str(database)], env={"HUB_ENV": ""})
     assert again.exit_code == 0, again.output
+
+
+def test_every_modules_commands_are_hubkeepers_and_a_name_is_taken_once() -> None:
+    # Money is core: its commands come from the core module, not from the CLI naming them.
+    assert [c.name for m in default_modules() for c in m.cli] == ["billing", "ledger", "stripe"]
+    assert {"billing", "ledger", "stripe", "db", "users", "tokens", "serve", "demo"} <= set(main.commands)
+
+    @click.command("ledger")
+    def clash() -> None: ...
+
+    with pytest.raises(RuntimeError, match="module 'lockers': the command 'ledger' is already taken"):
+        add_module_commands(click.Group(commands=[clash]), [Module(name="lockers", cli=[clash])])
