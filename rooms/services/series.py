@@ -11,10 +11,10 @@ from msgspec import UNSET
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import Identity
+from hub.auth import STAFF, Identity
 from hub.config import Settings
 from hub.db import utcnow
-from hub.errors import Conflict, DomainError, InvalidInput, RuleViolation
+from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from hub.queries import get_or_404
 from hub.services import audit
 from rooms.models import LIVE_STATUSES, Booking, Series
@@ -34,6 +34,7 @@ from rooms.services.occurrences import (
     apply_changes,
     apply_price,
     busy_span,
+    cancel_bookings,
     check_opening_hours,
     check_parts,
     find_clashes,
@@ -245,6 +246,14 @@ async def create_series(
         "notes": data.notes,
         "band": parts.band.value,
         "end_time": clock(data.end_time).isoformat(),
+        # Why each date the rule gives was not booked, for the series page (keyed as ``skipped``).
+        "skipped_reasons": {
+            (p.start or datetime.combine(p.day, clock(data.start_time), tzinfo=settings.zone))
+            .astimezone(UTC)
+            .isoformat(): p.problem
+            for p in planned
+            if p.problem is not None
+        },
     }
     series = Series(
         room_id=parts.room.id,
@@ -432,3 +441,107 @@ async def update_scope(
         summary=f"Changed {len(targets)} occurrence(s) ({data.scope})",
         changes={"scope": [None, data.scope]},
     )
+
+
+@dataclass
+class Ended:
+    """What ending a series (or cancelling the rest) did: the occurrences it cancelled and the
+    late-cancellation fees they carry, in pence."""
+
+    series: Series
+    cancelled: list[Booking]
+    fees_pence: int
+
+
+async def _series_for_change(db: AsyncSession, series_id: int) -> Series:
+    # The row lock serialises two receptionists ending the same series (one charge, one audit).
+    found = await db.scalar(select(Series).where(Series.id == series_id).with_for_update())
+    if found is None:
+        raise NotFound("That series was not found.")
+    return found
+
+
+async def end_series(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    series_id: int,
+    *,
+    after: date | None,
+    reason: str,
+    waive_fee: bool,
+) -> Ended:
+    """End a series after a local date (``after``), or cancel the rest (``after`` None): every
+    occurrence not yet begun that falls after that date (or whose place in the rule does) is
+    cancelled, never deleted, with a late-cancellation fee as for a single booking unless staff
+    waive it. Ending after a date moves the rule's end there, so feeds stop repeating it. Past
+    occurrences are history and are never touched."""
+    if not reason.strip():
+        raise InvalidInput("say why the series ends", field="reason")
+    if waive_fee and actor.role not in STAFF:
+        raise RuleViolation("only staff can waive a cancellation fee", field="waive_fee")
+    series = await _series_for_change(db, series_id)
+    actor.require_organisation(series.organisation_id, "That series")
+    zone = settings.zone
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    if after is not None:
+        if after < today:
+            raise InvalidInput(
+                f"must be today ({today:%d %b %Y}) or later: past occurrences are history", field="after"
+            )
+        if after < series.first_date_local:
+            raise InvalidInput(
+                f"the series starts on {series.first_date_local:%d %b %Y}; to end it before then, "
+                "cancel the rest",
+                field="after",
+            )
+    await sweep_expired_holds(db, now, where=Booking.series_id == series.id)
+    occurrences = await series_bookings(db, series.id)
+
+    def falls_after(booking: Booking) -> bool:
+        if after is None:
+            return True
+        original = (booking.series_original_start or booking.start_at).astimezone(zone).date()
+        return original > after or booking.start_at.astimezone(zone).date() > after
+
+    targets = [b for b in occurrences if b.status in LIVE_STATUSES and b.start_at > now and falls_after(b)]
+    if not targets:
+        if after is None:
+            raise Conflict("no occurrence of this series is left to cancel", field="series")
+        raise RuleViolation(
+            f"no booked occurrence falls after {after:%d %b %Y}; the series already ends by then",
+            field="after",
+        )
+    before = {"until": series.until_local, "count": series.count}
+    await cancel_bookings(db, settings, actor, targets, reason.strip(), waive_fee=waive_fee)
+    if after is not None:
+        series.until_local = after
+        series.count = None
+    series.updated_at = now
+    fees = sum(b.cancellation_fee_pence for b in targets)
+    audit.record(
+        db,
+        actor,
+        "series.ended" if after is not None else "series.rest_cancelled",
+        "series",
+        series.id,
+        summary=(
+            f"Ended {series.template.get('title', 'series')} after {after:%d %b %Y}"
+            if after is not None
+            else f"Cancelled the rest of {series.template.get('title', 'series')}"
+        )
+        + f": {len(targets)} occurrence(s) cancelled",
+        changes={
+            **(
+                audit.diff(before, {"until": series.until_local, "count": series.count})
+                if after is not None
+                else {}
+            ),
+            "cancelled": [None, len(targets)],
+            "cancellation_fees_pence": [None, fees],
+        },
+        reason=reason.strip(),
+    )
+    await db.commit()
+    return Ended(series=series, cancelled=targets, fees_pence=fees)

@@ -174,6 +174,8 @@ ACCESS: dict[str, Rule] = {
         "POST /api/v1/bookings/{booking_id}/no-show",
         "POST /api/v1/series",
         "POST /api/v1/series/preview",
+        "POST /api/v1/series/{series_id}/end",
+        "POST /api/v1/series/{series_id}/cancel-rest",
         "POST /api/v1/quotes",
         "POST /desk/bookings/new",
         "POST /desk/bookings/{booking_id}",
@@ -182,6 +184,7 @@ ACCESS: dict[str, Rule] = {
         "POST /desk/bookings/{booking_id}/confirm",
         "POST /desk/bookings/{booking_id}/no-show",
         "POST /desk/series/new",
+        "POST /desk/series/{series_id}",
     ),
     # DESIGN §6: receptionist "the desk". Its pages show every booking's title, organisation and
     # contact, which trustees must not see for others' private bookings (DESIGN §6), and they exist
