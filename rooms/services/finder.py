@@ -26,15 +26,15 @@ MAX_WEEKS = 52
 
 # A picture beside each feature's words (never instead of them).
 FEATURE_ICONS = {
-    "step_free": "♿",
-    "hearing_loop": "👂",
-    "sink": "🚰",
-    "clinical_couch": "🛏️",
-    "kitchen": "🍳",
-    "projector": "📽️",
-    "computers": "💻",
-    "sprung_floor": "💃",
-    "private": "🔒",
+    "step_free": "\u267f",  # ♿ (symbols every browser's fonts have: no colour emoji needed)
+    "hearing_loop": "\u27bf",  # ➿
+    "sink": "\u224b",  # ≋
+    "clinical_couch": "\u2695",  # ⚕
+    "kitchen": "\u2615",  # ☕
+    "projector": "\u25b6",  # ▶
+    "computers": "\u2328",  # ⌨
+    "sprung_floor": "\u266b",  # ♫
+    "private": "\u2298",  # ⊘
 }
 
 

@@ -48,11 +48,14 @@ def _book(hub: Hub, building: Building, room: int, day: date, start: str, end: s
 
 def _found(page: str) -> list[str]:
     """Room names of the result cards, in order."""
-    return [html_lib.unescape(n) for n in re.findall(r'<h3 id="room-\d+-h">([^<]+?)(?: <span|</h3>)', page)]
+    return [
+        html_lib.unescape(n)
+        for n in re.findall(r'<h3 id="room-\d+-h"><span class="room-name">([^<]+)</span>', page)
+    ]
 
 
 def _card(page: str, name: str) -> str:
-    start = page.index(f">{name}")
+    start = page.index(f">{name}</span>")
     end = page.find('<li class="panel found-room">', start)
     return page[start : end if end != -1 else len(page)]
 
