@@ -110,6 +110,8 @@ class Planned:
     local_label: str
     problem: str | None
     clashes: list[Clash]
+    # Booked anyway but worth a second look: a closure or bank holiday overridden by staff.
+    warning: str | None = None
 
 
 async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate) -> list[Planned]:
@@ -133,8 +135,10 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
             planned.append(Planned(day, None, None, label, exc.detail, []))
             continue
         problem = None
+        warning = None
+        closed = calendar.day(day)
         try:
-            await check_opening_hours(
+            overridden = await check_opening_hours(
                 db,
                 settings,
                 actor,
@@ -144,13 +148,15 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
                 reason=data.override_reason,
                 calendar=calendar,
             )
+            if overridden and not closed.open:
+                warning = f"booked although the building is closed ({closed.closed_reason})"
         except DomainError as exc:
             problem = exc.detail
         busy_start, busy_end = busy_span(start, end, room.setup_minutes, room.cleardown_minutes)
         clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end)
         if clashes and problem is None:
             problem = "clashes with another booking"
-        planned.append(Planned(day, start, end, label, problem, clashes))
+        planned.append(Planned(day, start, end, label, problem, clashes, warning))
     return planned
 
 
@@ -187,6 +193,31 @@ async def preview(db: AsyncSession, settings: Settings, actor: Identity, data: S
         free=[p.local_label for p in planned if not p.problem],
         problems=problems_of(planned, settings),
     )
+
+
+async def check(
+    db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate
+) -> tuple[SeriesPreview, list[tuple[str, str]]]:
+    """The preview, and the occurrences that would be booked on a day the building is closed
+    (a closure or bank holiday) because staff override opening hours: the form warns about
+    them before booking. Writes nothing."""
+    await check_parts(
+        db,
+        actor,
+        room_id=data.room_id,
+        organisation_id=data.organisation_id,
+        category=data.category,
+        visibility=data.visibility,
+        band=data.band,
+        expected_attendance=data.expected_attendance,
+    )
+    planned = await plan(db, settings, actor, data)
+    found = SeriesPreview(
+        occurrences=len(planned),
+        free=[p.local_label for p in planned if not p.problem],
+        problems=problems_of(planned, settings),
+    )
+    return found, [(p.local_label, p.warning) for p in planned if p.problem is None and p.warning]
 
 
 async def create_series(

@@ -55,7 +55,9 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
     ends = form.get("ends", "count")
     rule: dict[str, Any] = {
         "freq": form.get("freq") or "weekly",
-        "interval": form.get("interval") or "1",
+        # Each frequency has its own "every N" input (only the chosen one's is shown); "interval"
+        # is what an older form or a script may send.
+        "interval": form.get(f"interval_{form.get('freq') or 'weekly'}") or form.get("interval") or "1",
         "weekdays": [d for d in range(7) if form.get(f"weekday-{d}") == "yes"]
         if form.get("freq", "weekly") == "weekly"
         else [],
@@ -105,11 +107,14 @@ def parse_series(form: dict[str, str], *, skip_clashes: bool) -> SeriesCreate:
     return problems.convert(data, SeriesCreate)
 
 
-def page_errors(exc: DomainError) -> tuple[dict[str, str], str]:
+def page_errors(exc: DomainError, form: dict[str, str] | None = None) -> tuple[dict[str, str], str]:
     errors, summary = form_errors(exc)
     named: dict[str, str] = {}
+    freq = (form or {}).get("freq") or "weekly"
     for field, reason in errors.items():
         key = FIELD_INPUTS.get(field, field.split(".")[-1] if field.startswith("rule.") else field)
+        if key == "interval":
+            key = f"interval_{freq if freq in ('weekly', 'monthly') else 'weekly'}"
         named.setdefault(key, reason)
     return named, summary
 
@@ -119,7 +124,8 @@ def _defaults(request: Request[Any, Any, Any], settings: Settings) -> dict[str, 
     values = {
         "first_date": first.isoformat(),
         "freq": "weekly",
-        "interval": "1",
+        "interval_weekly": "1",
+        "interval_monthly": "1",
         "ends": "count",
         "count": "10",
         "monthly_by": "date",
@@ -143,6 +149,7 @@ async def _page(
     summary: str | None = None,
     problems: list[dict[str, Any]] | None = None,
     checked: int | None = None,
+    warnings: list[tuple[str, str]] | None = None,
 ) -> Template:
     choices = await load_choices(db, identity)
     return render(
@@ -157,6 +164,7 @@ async def _page(
         weekdays=list(enumerate(WEEKDAY_NAMES)),
         problems=problems,
         checked=checked,
+        warnings=warnings or [],
         can_override=identity.role in STAFF,
     )
 
@@ -191,28 +199,40 @@ async def series_create(
 ) -> Template | Redirect:
     form = await read_form(request)
     skip = form.get("skip_clashes") == "yes" or form.get("action") == "book_skip"
-    if form.get("action") == "check":
+    confirmed = form.get("confirm_warnings") == "yes"
+    if form.get("action") == "check" or (form.get("override_opening_hours") == "yes" and not confirmed):
+        # The check step, and before booking with opening hours overridden: occurrences that
+        # would land on a closure or bank holiday are listed for a second look first.
         try:
             data = parse_series(form, skip_clashes=skip)
-            preview = await service.preview(db, settings, identity, data)
+            preview, warnings = await service.check(db, settings, identity, data)
         except DomainError as exc:
             await db.rollback()
-            errors, summary = page_errors(exc)
+            errors, summary = page_errors(exc, form)
             return await _page(
                 request, db, identity, form, status_code=exc.status_code, errors=errors, summary=summary
             )
         await db.rollback()
-        problems: list[dict[str, Any]] = [
-            {"when": p.start_local, "reason": p.reason, "clashes": clash_texts(p.clashes, settings)}
-            for p in preview.problems
-        ]
-        return await _page(request, db, identity, form, problems=problems, checked=preview.occurrences)
+        if form.get("action") == "check" or warnings:
+            problems: list[dict[str, Any]] = [
+                {"when": p.start_local, "reason": p.reason, "clashes": clash_texts(p.clashes, settings)}
+                for p in preview.problems
+            ]
+            return await _page(
+                request,
+                db,
+                identity,
+                form,
+                problems=problems,
+                checked=preview.occurrences,
+                warnings=warnings,
+            )
     try:
         data = parse_series(form, skip_clashes=skip)
         series, booked, skipped = await service.create_series(db, settings, identity, data)
     except DomainError as exc:
         await db.rollback()
-        errors, summary = page_errors(exc)
+        errors, summary = page_errors(exc, form)
         found = _problems_from_extra(exc.extra, settings) if isinstance(exc, Conflict) else None
         if found:
             errors = {}

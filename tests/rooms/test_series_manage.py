@@ -280,3 +280,93 @@ def test_series_page_ends_the_series_and_shows_errors_beside_the_field(hub: Hub,
     )
     assert rest.status_code == 303
     assert statuses(hub, series["id"])[0][1:3] == ("cancelled", 0)
+
+
+# --- the series form ---------------------------------------------------------------------------
+
+
+def _form(hub: Hub, b: Building, **fields: str) -> dict[str, str]:
+    return {
+        "_csrf": hub.csrf("/desk/series/new"),
+        "room_id": str(b.hall_a),
+        "organisation_id": str(b.charity),
+        "title": "Tuesday yoga",
+        "category": "class",
+        "first_date": "2027-03-02",
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "freq": "weekly",
+        "interval_weekly": "1",
+        "interval_monthly": "1",
+        "weekday-1": "yes",
+        "ends": "count",
+        "count": "3",
+        "monthly_by": "date",
+        "status": "confirmed",
+        "action": "book",
+        **fields,
+    }
+
+
+def _series_count(hub: Hub) -> int:
+    return count_rows(hub, Series)
+
+
+def test_series_form_reads_only_the_chosen_frequencys_options(hub: Hub, building: Building) -> None:
+    hub.login_as(Role.RECEPTIONIST)
+    page = hub.client.get("/desk/series/new").text
+    assert 'data-freq="weekly"' in page and 'data-freq="monthly"' in page and "/static/series.js" in page
+    # Monthly every 2 months on the same date; the weekly "every 3 weeks" left behind is ignored.
+    response = hub.client.post(
+        "/desk/series/new",
+        data=_form(
+            hub, building, first_date="2027-03-05", freq="monthly", interval_weekly="3", interval_monthly="2"
+        ),
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    stored = hub.run(lambda db: db.scalar(select(Series)))
+    assert stored.rule == {"freq": "monthly", "interval": 2, "weekdays": [], "monthly_by": "date"}
+    dates = [d for d, _, _, _ in statuses(hub, stored.id)]
+    assert dates == ["2027-03-05", "2027-05-05", "2027-07-05"]  # Fri, Wed, Mon: all open days
+
+
+def test_series_form_names_the_chosen_frequencys_interval_when_it_is_wrong(
+    hub: Hub, building: Building
+) -> None:
+    hub.login_as(Role.RECEPTIONIST)
+    response = hub.client.post(
+        "/desk/series/new", data=_form(hub, building, freq="monthly", interval_monthly="40")
+    )
+    assert response.status_code in (400, 422)
+    assert 'id="interval_monthly-error"' in response.text
+    assert _series_count(hub) == 0
+
+
+def test_series_form_warns_before_booking_occurrences_on_a_closure(hub: Hub, building: Building) -> None:
+    admin = hub.headers_for(Role.ADMIN)
+    closure = hub.client.post(
+        "/api/v1/closures", json={"day": "2027-03-09", "reason": "Boiler replacement"}, headers=admin
+    )
+    assert closure.status_code == 201, closure.text
+    hub.login_as(Role.RECEPTIONIST)
+    # Without the override the closed day is refused, as before (listed as a problem).
+    refused = hub.client.post("/desk/series/new", data=_form(hub, building))
+    assert refused.status_code == 409
+    assert "Boiler replacement" in refused.text
+    # With the override, pressing "Book series" first shows the closed day for a second look.
+    overridden = _form(
+        hub, building, override_opening_hours="yes", override_reason="Agreed with the caretaker"
+    )
+    warned = hub.client.post("/desk/series/new", data=overridden)
+    assert warned.status_code == 200
+    assert "1 occurrence on a day the building is closed" in warned.text
+    assert "Tue 09 Mar 2027 10:00" in warned.text
+    assert "Booked although the building is closed (Boiler replacement)" in warned.text
+    assert _series_count(hub) == 0
+    booked = hub.client.post(
+        "/desk/series/new", data={**overridden, "confirm_warnings": "yes"}, follow_redirects=False
+    )
+    assert booked.status_code == 303, booked.text
+    stored = hub.run(lambda db: db.scalar(select(Series)))
+    assert [d for d, _, _, _ in statuses(hub, stored.id)] == ["2027-03-02", "2027-03-09", "2027-03-16"]
