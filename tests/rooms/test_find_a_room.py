@@ -198,8 +198,9 @@ def test_bad_input_is_shown_beside_its_field(
 def test_an_unknown_organisation_is_an_error_not_a_crash(hub: Hub, building: Building) -> None:
     hub.login_as(Role.RECEPTIONIST)
     response = hub.client.get("/desk/find", params={**SEARCH, "organisation_id": "987654"})
-    assert response.status_code in (404, 422)
+    assert response.status_code == 422
     assert 'id="error-summary"' in response.text
+    assert 'id="organisation_id-error"' in response.text
 
 
 def test_the_blank_form_and_the_desk_link(hub: Hub, building: Building) -> None:
