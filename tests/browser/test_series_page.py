@@ -100,3 +100,31 @@ def test_receptionist_reads_a_series_and_ends_it_after_a_date(page: Any, live_se
     page.set_viewport_size({"width": 768, "height": 1024})
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     screenshot(page, "series-ended-768")
+
+
+def test_series_form_shows_only_the_chosen_frequencys_options(page: Any, live_server: str) -> None:
+    base = live_server
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, base, *RECEPTION)
+    page.goto(f"{base}/desk/series/new")
+    weekly, monthly = page.locator("#weekly-options"), page.locator("#monthly-options")
+    assert weekly.is_visible() and not monthly.is_visible()
+    assert page.get_by_label("Every how many weeks?").is_visible()
+    page.get_by_label("Monthly", exact=True).check()
+    assert monthly.is_visible() and not weekly.is_visible()
+    assert page.get_by_label("The same weekday (e.g. the 2nd Tuesday)").is_visible()
+    assert accessibility_violations(page) == []
+    screenshot(page, "series-form-monthly-1280")
+    page.set_viewport_size({"width": 768, "height": 1024})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    screenshot(page, "series-form-monthly-768")
+    # Without JavaScript both show, each labelled with its frequency.
+    context = page.context.browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 800}
+    )
+    plain = context.new_page()
+    sign_in(plain, base, *RECEPTION)
+    plain.goto(f"{base}/desk/series/new")
+    assert plain.locator("#weekly-options").is_visible() and plain.locator("#monthly-options").is_visible()
+    assert plain.get_by_text("If weekly").is_visible() and plain.get_by_text("If monthly").is_visible()
+    context.close()
