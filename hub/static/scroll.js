@@ -20,7 +20,7 @@
       if (wide && !note) {
         note = document.createElement("span");
         note.className = "scroll-hint";
-        note.textContent = " (scrolls sideways: more columns to the right)";
+        note.textContent = " (scroll sideways for more columns)";
         caption.appendChild(note);
       } else if (!wide && note) {
         note.remove();
