@@ -370,3 +370,30 @@ def test_series_form_warns_before_booking_occurrences_on_a_closure(hub: Hub, bui
     assert booked.status_code == 303, booked.text
     stored = hub.run(lambda db: db.scalar(select(Series)))
     assert [d for d, _, _, _ in statuses(hub, stored.id)] == ["2027-03-02", "2027-03-09", "2027-03-16"]
+
+
+# --- what calendars see ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["end", "cancel-rest"])
+def test_the_feed_expands_to_exactly_the_occurrences_left(hub: Hub, building: Building, path: str) -> None:
+    """DESIGN §5: an independent expander reading the feed finds exactly the stored occurrences."""
+    from tests.rooms.test_feeds import expand, fetch, parse
+
+    series = weekly_from_tomorrow(hub, building, count=4, weeks_back=1)
+    payload = {"after": day(hub, 1), "reason": "x"} if path == "end" else {"reason": "x"}
+    response = hub.client.post(f"{API}/{series['id']}/{path}", json=payload, headers=building.staff)
+    assert response.status_code == 200, response.text
+    left = [(b["start"], b["end"]) for b in response.json()["booked"] if b["status"] != "cancelled"]
+    expected = [day(hub, -1)] + ([day(hub, 0), day(hub, 1)] if path == "end" else [])
+    assert [d for d, s, _, _ in statuses(hub, series["id"]) if s == "confirmed"] == expected
+    seen = [
+        (start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z"))
+        for start, end, summary in expand(
+            parse(
+                fetch(hub.client, "/feeds/building.ics", **{"from": day(hub, -2), "to": day(hub, 5)}).content
+            )
+        )
+        if summary == "Chair yoga"
+    ]
+    assert seen == left
