@@ -229,3 +229,28 @@ def test_the_favicon(page: Any, live_server: str) -> None:
     assert page.locator('link[rel="icon"][href="/favicon.ico"]').count() == 1
     svg = page.request.get(f"{live_server}/static/favicon.svg")
     assert svg.status == 200
+
+
+def test_every_list_and_form_fits_768(page: Any, live_server: str) -> None:
+    _sized(page, 768, 900)
+    sign_in(page, live_server, *ADMIN)
+    for path in (
+        "/",
+        "/desk",
+        "/desk/bookings/new",
+        "/desk/series/new",
+        "/organisations",
+        "/organisations/new",
+        "/invoices",
+        "/invoices/new",
+        "/charges",
+        "/debt",
+        "/account",
+        "/account/tokens",
+        "/account/calendars",
+        "/admin/users",
+        "/admin/audit",
+        "/whats-on",
+    ):
+        page.goto(f"{live_server}{path}")
+        assert not _page_scrolls_sideways(page), path
