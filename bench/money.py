@@ -297,7 +297,7 @@ async def _seed(settings: Settings, history: int) -> Seeded:
         Payment,
         PaymentAllocation,
     )
-    from hub.billing.services.invoices import number_text, today
+    from hub.billing.services.invoices import number_text
     from hub.db import create_engine, create_sessionmaker
     from hub.models import Organisation, OrganisationKind, Role, default_rate_band
     from hub.money import vat_pence
@@ -307,7 +307,7 @@ async def _seed(settings: Settings, history: int) -> Seeded:
 
     started = time.perf_counter()
     actor = Identity.system("bench")
-    on = today(settings)
+    on = settings.today()
     now = datetime.now(UTC)
     ids = _Ids()
     engine = create_engine(settings)

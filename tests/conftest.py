@@ -161,7 +161,11 @@ class Hub:
     # -- running service code on the app's own event loop ---------------------------------
     def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         async def call() -> T:
-            async with self.client.app.state.sessionmaker() as db:
+            # Service calls here write as the app's writes do: on SQLite the transaction takes the
+            # write lock at BEGIN, so a write never meets a snapshot another writer has moved on
+            # from (which SQLite refuses at once, "database is locked", whatever the busy timeout).
+            state = self.client.app.state
+            async with state.sessionmaker(bind=state.write_engine) as db:
                 return await work(db)
 
         return self.client.blocking_portal.call(call)
