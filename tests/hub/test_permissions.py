@@ -192,6 +192,7 @@ ACCESS: dict[str, Rule] = {
     "the desk (pages)": rule(
         STAFF,
         "GET /desk",
+        "GET /desk/find",
         "GET /desk/bookings/new",
         "GET /desk/bookings/{booking_id}",
         "GET /desk/rooms/{room_id}",
