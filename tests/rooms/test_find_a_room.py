@@ -225,3 +225,17 @@ def test_only_staff_find_rooms(hub: Hub, building: Building, role: Role) -> None
 def test_admin_finds_rooms(hub: Hub, building: Building) -> None:
     hub.login_as(Role.ADMIN)
     assert hub.client.get("/desk/find", params=SEARCH).status_code == 200
+
+
+def test_a_rooms_page_lists_its_features_in_words(hub: Hub, building: Building) -> None:
+    """Issue 12: room pages show each room's features in words (the picture only beside them)."""
+    room = make_room(hub, "Quiet Room", 6, features=["hearing_loop", "step_free"])
+    response = hub.client.get(f"/desk/rooms/{room}", headers=building.staff)
+    assert response.status_code == 200, response.text
+    listed = re.findall(
+        r'<li class="tag">(?:<span aria-hidden="true">[^<]*</span> )?([^<]+)</li>', response.text
+    )
+    # In the fixed list's order, whatever order they were given in.
+    assert listed == ["Step-free access", "Hearing loop"]
+    bare = make_room(hub, "Store Room", 2)
+    assert "No listed features" in hub.client.get(f"/desk/rooms/{bare}", headers=building.staff).text
