@@ -28,7 +28,7 @@ from hub.controllers.organisations import OrganisationController
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module, Registry
 from hub.services import home
-from hub.views import account, admin, auth, organisations
+from hub.views import account, admin, auth, icon, organisations
 from hub.web import NavItem
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,6 +46,7 @@ def _routes() -> list[ControllerRouterHandler]:
         auth.login_submit,
         auth.logout,
         auth.home,
+        icon.favicon,
         organisations.organisation_list,
         organisations.organisation_new,
         organisations.organisation_create,
@@ -59,6 +60,7 @@ def _routes() -> list[ControllerRouterHandler]:
         admin.user_update,
         admin.user_reset_password,
         admin.audit_page,
+        account.account_page,
         account.tokens_page,
         account.tokens_create,
         account.tokens_revoke,
@@ -103,7 +105,8 @@ CORE = Module(
         NavItem("Organisations", "/organisations", frozenset(STAFF | {Role.TRUSTEE}), order=20),
         NavItem("Accounts", "/admin/users", frozenset(ADMIN_ONLY), order=80),
         NavItem("Audit log", "/admin/audit", frozenset(ADMIN_ONLY), order=85),
-        NavItem("API tokens", "/account/tokens", frozenset(ALL_ROLES), order=90),
+        # API tokens live on "Your account"; every role may open it (their name in the header).
+        NavItem("Your account", "/account", frozenset(ADMIN_ONLY), order=90),
         *money_views.NAV,
     ],
     package_dir=Path(__file__).parent,

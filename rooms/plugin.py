@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import rooms.demo
-from hub.auth import ALL_ROLES, STAFF
+from hub.auth import ALL_ROLES, CAFE_ROLES, STAFF
 from hub.models import Role
 from hub.modules import ChargeSource, IncomeStream, Module
 from hub.web import NavItem
@@ -26,7 +26,8 @@ ROOMS = Module(
         NavItem("Desk", "/desk", frozenset(STAFF), order=10),
         NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE, Role.TENANT}), order=10),
         NavItem("What's on", "/whats-on", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=15),
-        NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES), order=88),
+        # Café staff work the till (DESIGN §6): they have no bookings to follow.
+        NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES - CAFE_ROLES), order=88),
     ],
     package_dir=Path(__file__).parent,
     load_models=_load_models,

@@ -276,6 +276,21 @@ class SeriesCreate(Input):
     override_reason: ShortText = ""
 
 
+class SeriesEnd(Input):
+    """End a series after a local date: later occurrences are cancelled, the rule ends there."""
+
+    after: date
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    waive_fee: bool = False
+
+
+class SeriesCancelRest(Input):
+    """Cancel every occurrence of a series not yet begun."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    waive_fee: bool = False
+
+
 class OccurrenceProblem(Struct):
     start: datetime
     start_local: str

@@ -1,4 +1,5 @@
-"""The signed-in person's own API tokens."""
+"""The signed-in person's own account: a page of what is theirs (API tokens, and what other modules
+file under ``/account/``, such as My calendars), and their API tokens."""
 
 from __future__ import annotations
 
@@ -12,9 +13,19 @@ from hub.auth import ALL_ROLES, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import DomainError
 from hub.services import accounts
-from hub.web import form_errors, read_form, redirect, render
+from hub.web import NavItem, form_errors, nav_for, read_form, redirect, render
 
 EVERYONE = roles(ALL_ROLES)
+TOKENS = NavItem("API tokens", "/account/tokens", frozenset(ALL_ROLES), order=90)
+
+
+@get("/account", opt=EVERYONE, include_in_schema=False)
+async def account_page(request: Request[Any, Any, Any], identity: Caller) -> Template:
+    """Every signed-in role has one. The modules' own account pages are the navigation items under
+    ``/account/`` the caller may see (API tokens is the core's own, and in no menu but an admin's)."""
+    shown = nav_for([*request.app.state.nav, TOKENS], identity)
+    items = [i for i in shown if i.href.startswith("/account/")]
+    return render(request, "hub/account/index.html", title="Your account", items=items)
 
 
 async def _tokens_page(

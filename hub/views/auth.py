@@ -8,12 +8,17 @@ from litestar import Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from hub.auth import ALL_ROLES, PUBLIC, SESSION_COOKIE, roles
+from hub.auth import ALL_ROLES, PUBLIC, SESSION_COOKIE, STAFF, roles
 from hub.deps import Caller, Db, RegistryDep, SettingsDep, Viewer
 from hub.errors import TooManyRequests, Unauthenticated
 from hub.services.accounts import login as login_user
 from hub.services.accounts import logout as logout_user
 from hub.web import cookie, expired_cookie, read_form, redirect, render, safe_next
+
+# Where staff land after signing in unless they asked for a page: the desk, what they use first and
+# many times a day. "Home" (``/``) keeps their overview: the organisations, finding one, and for an
+# admin the accounts and the latest changes.
+DESK = "/desk"
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
@@ -50,7 +55,7 @@ async def login_submit(request: Request[Any, Any, Any], db: Db, settings: Settin
             email=email,
         )
     try:
-        secret, _user = await login_user(
+        secret, user = await login_user(
             db,
             settings,
             email,
@@ -70,6 +75,8 @@ async def login_submit(request: Request[Any, Any, Any], db: Db, settings: Settin
             next=target,
             email=email,
         )
+    if target == "/" and user.role in STAFF:
+        target = DESK  # the desk is what staff use first, many times a day
     response = redirect(request, target)
     response.cookies.append(cookie(request, SESSION_COOKIE, secret, max_age=settings.session_hours * 3600))
     return response

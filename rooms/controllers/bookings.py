@@ -14,6 +14,7 @@ from hub.deps import Caller, Db, SettingsDep
 from hub.errors import InvalidInput
 from hub.models import Role
 from hub.schemas import within_calendar
+from rooms.models import Series
 from rooms.schemas import (
     BookingCancel,
     BookingCreate,
@@ -21,7 +22,9 @@ from rooms.schemas import (
     BookingPage,
     BookingUpdate,
     CheckIn,
+    SeriesCancelRest,
     SeriesCreate,
+    SeriesEnd,
     SeriesOut,
     SeriesPreview,
     clock,
@@ -180,19 +183,61 @@ class SeriesController(Controller):
     ) -> SeriesOut:
         series = await series_service.get_series(db, series_id)
         identity.require_organisation(series.organisation_id, "That series")
-        occurrences = await series_service.series_bookings(db, series.id)
-        end_time = time.fromisoformat(series.template["end_time"])
-        visible = await visibility.bookings_out(db, occurrences, identity, settings)
-        title = visible[0].title if visible else series.template["title"]
-        return SeriesOut(
-            id=series.id,
-            room_id=series.room_id,
-            organisation_id=series.organisation_id,
-            title=title,
-            rule=series.rule,
-            first_date=series.first_date_local,
-            start_time=series.start_time_local,
-            end_time=end_time,
-            booked=visible,
-            skipped=[],
+        return await _series_out(db, settings, identity, series)
+
+    @post(
+        "/{series_id:int}/end",
+        opt=WRITE,
+        status_code=200,
+        summary="End the series after a date: later occurrences cancelled (late fees as for bookings)",
+    )
+    async def end_series(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        series_id: FromPath[int],
+        data: JSONBody[SeriesEnd],
+    ) -> SeriesOut:
+        ended = await series_service.end_series(
+            db, settings, identity, series_id, after=data.after, reason=data.reason, waive_fee=data.waive_fee
         )
+        return await _series_out(db, settings, identity, ended.series)
+
+    @post(
+        "/{series_id:int}/cancel-rest",
+        opt=WRITE,
+        status_code=200,
+        summary="Cancel every occurrence not yet begun (late fees as for bookings)",
+    )
+    async def cancel_rest(
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        series_id: FromPath[int],
+        data: JSONBody[SeriesCancelRest],
+    ) -> SeriesOut:
+        ended = await series_service.end_series(
+            db, settings, identity, series_id, after=None, reason=data.reason, waive_fee=data.waive_fee
+        )
+        return await _series_out(db, settings, identity, ended.series)
+
+
+async def _series_out(db: Db, settings: SettingsDep, identity: Caller, series: Series) -> SeriesOut:
+    occurrences = await series_service.series_bookings(db, series.id)
+    end_time = time.fromisoformat(series.template["end_time"])
+    visible = await visibility.bookings_out(db, occurrences, identity, settings)
+    title = visible[0].title if visible else series.template["title"]
+    return SeriesOut(
+        id=series.id,
+        room_id=series.room_id,
+        organisation_id=series.organisation_id,
+        title=title,
+        rule=series.rule,
+        first_date=series.first_date_local,
+        start_time=series.start_time_local,
+        end_time=end_time,
+        booked=visible,
+        skipped=[],
+    )

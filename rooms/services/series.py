@@ -11,10 +11,10 @@ from msgspec import UNSET
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth import Identity
+from hub.auth import STAFF, Identity
 from hub.config import Settings
 from hub.db import utcnow
-from hub.errors import Conflict, DomainError, InvalidInput, RuleViolation
+from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
 from hub.queries import get_or_404
 from hub.services import audit
 from rooms.models import LIVE_STATUSES, Booking, Series
@@ -34,6 +34,7 @@ from rooms.services.occurrences import (
     apply_changes,
     apply_price,
     busy_span,
+    cancel_bookings,
     check_opening_hours,
     check_parts,
     find_clashes,
@@ -109,6 +110,8 @@ class Planned:
     local_label: str
     problem: str | None
     clashes: list[Clash]
+    # Booked anyway but worth a second look: a closure or bank holiday overridden by staff.
+    warning: str | None = None
 
 
 async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate) -> list[Planned]:
@@ -132,8 +135,10 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
             planned.append(Planned(day, None, None, label, exc.detail, []))
             continue
         problem = None
+        warning = None
+        closed = calendar.day(day)
         try:
-            await check_opening_hours(
+            overridden = await check_opening_hours(
                 db,
                 settings,
                 actor,
@@ -143,13 +148,15 @@ async def plan(db: AsyncSession, settings: Settings, actor: Identity, data: Seri
                 reason=data.override_reason,
                 calendar=calendar,
             )
+            if overridden and not closed.open:
+                warning = f"booked although the building is closed ({closed.closed_reason})"
         except DomainError as exc:
             problem = exc.detail
         busy_start, busy_end = busy_span(start, end, room.setup_minutes, room.cleardown_minutes)
         clashes = await find_clashes(db, room_map, room.id, busy_start, busy_end)
         if clashes and problem is None:
             problem = "clashes with another booking"
-        planned.append(Planned(day, start, end, label, problem, clashes))
+        planned.append(Planned(day, start, end, label, problem, clashes, warning))
     return planned
 
 
@@ -186,6 +193,31 @@ async def preview(db: AsyncSession, settings: Settings, actor: Identity, data: S
         free=[p.local_label for p in planned if not p.problem],
         problems=problems_of(planned, settings),
     )
+
+
+async def check(
+    db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate
+) -> tuple[SeriesPreview, list[tuple[str, str]]]:
+    """The preview, and the occurrences that would be booked on a day the building is closed
+    (a closure or bank holiday) because staff override opening hours: the form warns about
+    them before booking. Writes nothing."""
+    await check_parts(
+        db,
+        actor,
+        room_id=data.room_id,
+        organisation_id=data.organisation_id,
+        category=data.category,
+        visibility=data.visibility,
+        band=data.band,
+        expected_attendance=data.expected_attendance,
+    )
+    planned = await plan(db, settings, actor, data)
+    found = SeriesPreview(
+        occurrences=len(planned),
+        free=[p.local_label for p in planned if not p.problem],
+        problems=problems_of(planned, settings),
+    )
+    return found, [(p.local_label, p.warning) for p in planned if p.problem is None and p.warning]
 
 
 async def create_series(
@@ -245,6 +277,14 @@ async def create_series(
         "notes": data.notes,
         "band": parts.band.value,
         "end_time": clock(data.end_time).isoformat(),
+        # Why each date the rule gives was not booked, for the series page (keyed as ``skipped``).
+        "skipped_reasons": {
+            (p.start or datetime.combine(p.day, clock(data.start_time), tzinfo=settings.zone))
+            .astimezone(UTC)
+            .isoformat(): p.problem
+            for p in planned
+            if p.problem is not None
+        },
     }
     series = Series(
         room_id=parts.room.id,
@@ -432,3 +472,107 @@ async def update_scope(
         summary=f"Changed {len(targets)} occurrence(s) ({data.scope})",
         changes={"scope": [None, data.scope]},
     )
+
+
+@dataclass
+class Ended:
+    """What ending a series (or cancelling the rest) did: the occurrences it cancelled and the
+    late-cancellation fees they carry, in pence."""
+
+    series: Series
+    cancelled: list[Booking]
+    fees_pence: int
+
+
+async def _series_for_change(db: AsyncSession, series_id: int) -> Series:
+    # The row lock serialises two receptionists ending the same series (one charge, one audit).
+    found = await db.scalar(select(Series).where(Series.id == series_id).with_for_update())
+    if found is None:
+        raise NotFound("That series was not found.")
+    return found
+
+
+async def end_series(
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    series_id: int,
+    *,
+    after: date | None,
+    reason: str,
+    waive_fee: bool,
+) -> Ended:
+    """End a series after a local date (``after``), or cancel the rest (``after`` None): every
+    occurrence not yet begun that falls after that date (or whose place in the rule does) is
+    cancelled, never deleted, with a late-cancellation fee as for a single booking unless staff
+    waive it. Ending after a date moves the rule's end there, so feeds stop repeating it. Past
+    occurrences are history and are never touched."""
+    if not reason.strip():
+        raise InvalidInput("say why the series ends", field="reason")
+    if waive_fee and actor.role not in STAFF:
+        raise RuleViolation("only staff can waive a cancellation fee", field="waive_fee")
+    series = await _series_for_change(db, series_id)
+    actor.require_organisation(series.organisation_id, "That series")
+    zone = settings.zone
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    if after is not None:
+        if after < today:
+            raise InvalidInput(
+                f"must be today ({today:%d %b %Y}) or later: past occurrences are history", field="after"
+            )
+        if after < series.first_date_local:
+            raise InvalidInput(
+                f"the series starts on {series.first_date_local:%d %b %Y}; to end it before then, "
+                "cancel the rest",
+                field="after",
+            )
+    await sweep_expired_holds(db, now, where=Booking.series_id == series.id)
+    occurrences = await series_bookings(db, series.id)
+
+    def falls_after(booking: Booking) -> bool:
+        if after is None:
+            return True
+        original = (booking.series_original_start or booking.start_at).astimezone(zone).date()
+        return original > after or booking.start_at.astimezone(zone).date() > after
+
+    targets = [b for b in occurrences if b.status in LIVE_STATUSES and b.start_at > now and falls_after(b)]
+    if not targets:
+        if after is None:
+            raise Conflict("no occurrence of this series is left to cancel", field="series")
+        raise RuleViolation(
+            f"no booked occurrence falls after {after:%d %b %Y}; the series already ends by then",
+            field="after",
+        )
+    before = {"until": series.until_local, "count": series.count}
+    await cancel_bookings(db, settings, actor, targets, reason.strip(), waive_fee=waive_fee)
+    if after is not None:
+        series.until_local = after
+        series.count = None
+    series.updated_at = now
+    fees = sum(b.cancellation_fee_pence for b in targets)
+    audit.record(
+        db,
+        actor,
+        "series.ended" if after is not None else "series.rest_cancelled",
+        "series",
+        series.id,
+        summary=(
+            f"Ended {series.template.get('title', 'series')} after {after:%d %b %Y}"
+            if after is not None
+            else f"Cancelled the rest of {series.template.get('title', 'series')}"
+        )
+        + f": {len(targets)} occurrence(s) cancelled",
+        changes={
+            **(
+                audit.diff(before, {"until": series.until_local, "count": series.count})
+                if after is not None
+                else {}
+            ),
+            "cancelled": [None, len(targets)],
+            "cancellation_fees_pence": [None, fees],
+        },
+        reason=reason.strip(),
+    )
+    await db.commit()
+    return Ended(series=series, cancelled=targets, fees_pence=fees)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rooms.views import bookings, calendars, desk, series
+from rooms.views import bookings, calendars, desk, find, series
 
 ROUTES = [
     desk.desk_day,
@@ -19,6 +19,7 @@ ROUTES = [
     series.series_new,
     series.series_create,
     series.series_detail,
+    find.find_room,
     calendars.whats_on,
     calendars.my_calendars,
     calendars.calendar_rotate,

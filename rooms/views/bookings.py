@@ -25,6 +25,7 @@ from rooms.schemas import BookingCreate, BookingUpdate, QuoteRequest
 from rooms.services import bookings as service
 from rooms.services import series as series_service
 from rooms.services import visibility
+from rooms.services.finder import feature_words
 from rooms.services.occurrences import cancellation_fee
 from rooms.services.rooms import get_room
 from rooms.views.common import (
@@ -132,6 +133,12 @@ def _default_values(request: Request[Any, Any, Any], settings: Settings) -> dict
         values["start"] = f"{start:%H:%M}"
         end = (datetime.combine(date(2000, 1, 1), start) + timedelta(hours=1)).time()
         values["end"] = f"{end:%H:%M}" if end > start else "23:59"
+        asked_end = parse_clock(query.get("end"))
+        if asked_end is not None and asked_end > start:
+            values["end"] = f"{asked_end:%H:%M}"
+    attendance = str(query.get("expected_attendance") or "")
+    if attendance.isdigit() and len(attendance) < 6:
+        values["expected_attendance"] = attendance
     return values
 
 
@@ -161,6 +168,7 @@ async def _form_page(
         quote=quote,
         choices=choices,
         can_override=identity.role in STAFF,
+        feature_words=feature_words,
     )
 
 

@@ -19,6 +19,7 @@ from rooms.models import BookingStatus
 from rooms.services import bookings as booking_service
 from rooms.services import visibility
 from rooms.services.calendar import BuildingCalendar
+from rooms.services.finder import feature_words
 from rooms.services.localtime import combine_local
 from rooms.services.rooms import RoomMap, get_room
 from rooms.views.common import bookable_rooms, load_choices, money
@@ -216,6 +217,7 @@ async def desk_week(
         title=f"{room.name} · week of {monday:%d %b %Y}",
         errors=errors,
         room=room,
+        room_features=feature_words(room.features),
         monday=monday,
         grid=Grid(first, rows, columns),
         previous_week=monday - timedelta(days=7),

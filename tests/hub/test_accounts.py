@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD, Hub
 
 
 def test_login_sets_a_secure_session_cookie_and_lands_on_home(hub: Hub) -> None:
-    user = hub.make_user(Role.RECEPTIONIST)
+    user = hub.make_user(Role.TENANT)
     response = hub.login(user.email)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
@@ -24,6 +24,25 @@ def test_login_sets_a_secure_session_cookie_and_lands_on_home(hub: Hub) -> None:
     home = hub.client.get("/")
     assert home.status_code == 200
     assert f"Hello, {user.name}" in home.text
+
+
+def test_staff_land_on_the_desk_and_keep_their_home_page(hub: Hub) -> None:
+    # Issue 12: staff (admin, receptionist) land on the desk after signing in; "/" keeps their
+    # overview (organisations; for an admin the accounts and the latest changes).
+    for role in (Role.RECEPTIONIST, Role.ADMIN):
+        user = hub.make_user(role)
+        assert hub.login(user.email).headers["location"] == "/desk"
+        home = hub.client.get("/")
+        assert home.status_code == 200
+        assert f"Hello, {user.name}" in home.text
+
+
+def test_staff_who_asked_for_a_page_land_on_it(hub: Hub) -> None:
+    user = hub.make_user(Role.RECEPTIONIST)
+    token = hub.csrf("/login")
+    form = {"_csrf": token, "email": user.email, "password": PASSWORD, "next": "/organisations"}
+    response = hub.client.post("/login", data=form, follow_redirects=False)
+    assert response.headers["location"] == "/organisations"
 
 
 def test_cookie_is_secure_behind_https(hub: Hub) -> None:
@@ -231,8 +250,9 @@ def test_next_parameter_only_follows_local_paths(hub: Hub) -> None:
     token = hub.csrf("/login")
     for target, expected in [
         ("/admin/users", "/admin/users"),
-        ("//evil.example/x", "/"),
-        ("https://evil.example", "/"),
+        # Not followed: an admin lands where staff land (issue 12: the desk).
+        ("//evil.example/x", "/desk"),
+        ("https://evil.example", "/desk"),
     ]:
         hub.client.cookies.delete("hub_session")
         response = hub.client.post(

@@ -61,10 +61,11 @@ ACCESS: dict[str, Rule] = {
     # before one has signed in; /healthz is for load balancers (README "The API"); a private feed's
     # long random token is its credential because calendar clients cannot sign in (DESIGN §5);
     # Stripe cannot sign in, the webhook's signature is its authentication (DESIGN §2); the OpenAPI
-    # description and static files carry no data. Signed-in callers may of course use them too.
+    # description, static files and the icon carry no data. Signed-in callers may of course use them too.
     "public pages, feeds, sign-in, webhook": rule(
         EVERYONE,
         "GET /",
+        "GET /favicon.ico",
         "GET /healthz",
         "GET /login",
         "POST /login",
@@ -90,6 +91,7 @@ ACCESS: dict[str, Rule] = {
         SIGNED_IN,
         "POST /logout",
         "GET /api/v1/me",
+        "GET /account",
         "GET /account/tokens",
         "POST /account/tokens",
         "POST /account/tokens/{token_id}/revoke",
@@ -172,6 +174,8 @@ ACCESS: dict[str, Rule] = {
         "POST /api/v1/bookings/{booking_id}/no-show",
         "POST /api/v1/series",
         "POST /api/v1/series/preview",
+        "POST /api/v1/series/{series_id}/end",
+        "POST /api/v1/series/{series_id}/cancel-rest",
         "POST /api/v1/quotes",
         "POST /desk/bookings/new",
         "POST /desk/bookings/{booking_id}",
@@ -180,6 +184,7 @@ ACCESS: dict[str, Rule] = {
         "POST /desk/bookings/{booking_id}/confirm",
         "POST /desk/bookings/{booking_id}/no-show",
         "POST /desk/series/new",
+        "POST /desk/series/{series_id}",
     ),
     # DESIGN §6: receptionist "the desk". Its pages show every booking's title, organisation and
     # contact, which trustees must not see for others' private bookings (DESIGN §6), and they exist
@@ -187,6 +192,7 @@ ACCESS: dict[str, Rule] = {
     "the desk (pages)": rule(
         STAFF,
         "GET /desk",
+        "GET /desk/find",
         "GET /desk/bookings/new",
         "GET /desk/bookings/{booking_id}",
         "GET /desk/rooms/{room_id}",
@@ -356,7 +362,7 @@ def test_public_routes_are_only_the_expected_ones() -> None:
         )
     }
     # Stripe's webhook is public (Stripe cannot sign in): its signature is its authentication.
-    expected = {"GET /", "GET /healthz", "GET /login", "POST /login", "GET /whats-on"}
+    expected = {"GET /", "GET /favicon.ico", "GET /healthz", "GET /login", "POST /login", "GET /whats-on"}
     expected.add("POST /webhooks/stripe")
     assert public == expected | feeds
 
