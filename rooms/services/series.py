@@ -177,22 +177,8 @@ async def preview(db: AsyncSession, settings: Settings, actor: Identity, data: S
     """Every occurrence and its problems, after the same checks as booking the series (room,
     organisation, category, attendance); for the API's preview and the form's check. Writes
     nothing."""
-    await check_parts(
-        db,
-        actor,
-        room_id=data.room_id,
-        organisation_id=data.organisation_id,
-        category=data.category,
-        visibility=data.visibility,
-        band=data.band,
-        expected_attendance=data.expected_attendance,
-    )
-    planned = await plan(db, settings, actor, data)
-    return SeriesPreview(
-        occurrences=len(planned),
-        free=[p.local_label for p in planned if not p.problem],
-        problems=problems_of(planned, settings),
-    )
+    found, _warnings = await check(db, settings, actor, data)
+    return found
 
 
 async def check(
