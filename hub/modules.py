@@ -31,6 +31,12 @@ How to add a module
    - ``cli``: click commands or groups; ``hubkeeper`` adds them to its own group. They read the
      settings with ``hub.commands.cli_settings()`` and work in ``hub.commands.run_with_db``.
    - ``home_panels``: :class:`HomePanel` (template, roles, loader) for the home page.
+   - ``provides``: named services it offers to whoever asks by that name, without either side
+     importing the other against DESIGN §1 — the asker owns the name and the signature (a
+     constant and a Protocol in its public API), the provider registers a function under it.
+     For example rooms asks ``registry.provided(rooms.HIRE_ALLOWANCE)`` what a tenant's hours
+     left make of a booking's hire, and tenants provides it; trustee reports ask for each
+     module's report queries the same way.
 3. Add the module to :func:`hub.app.default_modules` (after the modules it stands on). A module
    that only the tests know is passed instead: ``create_app(settings, modules=[*default_modules(),
    LOCKERS])`` (see ``tests/modules/lockers.py``, a whole module in one file).
@@ -41,7 +47,7 @@ How to add a module
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +119,8 @@ class Module:
     home_panels: Sequence[HomePanel] = ()
     charge_sources: Sequence[ChargeSource] = ()
     income_streams: Sequence[IncomeStream] = ()
+    # Named services offered to other parts of the hub (see "provides" above).
+    provides: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Registry:
@@ -134,6 +142,10 @@ class Registry:
         for source in self.sources.values():
             if source.stream not in self.streams:
                 raise ValueError(f"charge source {source.type!r} earns into unknown stream {source.stream!r}")
+
+    def provided(self, name: str) -> list[Any]:
+        """What the modules provide under ``name``, in module order (empty: nobody does)."""
+        return [module.provides[name] for module in self.modules if name in module.provides]
 
     def home_panels_for(self, role: Role) -> list[HomePanel]:
         """The panels this role sees on the home page, in order (then in module order)."""
