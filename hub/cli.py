@@ -24,7 +24,7 @@ from hub.config import Settings, SettingsError, load_settings, sqlite_path
 from hub.db import create_engine
 from hub.errors import DomainError
 from hub.models import Organisation, Role
-from hub.modules import Module
+from hub.modules import Module, Registry
 from hub.schemas import UserCreate, convert_input
 from hub.services import accounts
 from hub.text import name_key
@@ -32,8 +32,11 @@ from hub.text import name_key
 
 @click.group()
 @click.version_option(package_name="hubkeeper")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Hubkeeper: the software that runs a community-owned building."""
+    # Commands ask what the modules declare through hub.commands.cli_registry().
+    ctx.obj = Registry(default_modules())
 
 
 @main.command()

@@ -24,6 +24,7 @@ from hub.billing.services.reconcile import Reconciled
 from hub.config import Settings, SettingsError, load_settings
 from hub.db import create_engine, create_sessionmaker, writer
 from hub.errors import DomainError
+from hub.modules import Registry
 from hub.money import format_pence
 
 T = TypeVar("T")
@@ -35,6 +36,15 @@ def cli_settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+def cli_registry() -> Registry:
+    """What the app's modules declare, for a command (``hubkeeper`` builds it from the one list of
+    modules before any command runs)."""
+    registry = click.get_current_context().find_root().obj
+    if not isinstance(registry, Registry):
+        raise click.ClickException("hubkeeper's module registry is missing: run commands through `hubkeeper`")
+    return registry
 
 
 def run_with_db(settings: Settings, work: Callable[..., Awaitable[T]], *, write: bool = True) -> T:
@@ -99,9 +109,11 @@ def ledger_check() -> None:
     difference, listing each one."""
     settings = cli_settings()
 
+    registry = cli_registry()
+
     async def work(db_session: AsyncSession) -> LedgerCheck:
         return await ledger_service.check(
-            db_session, pending_after=timedelta(minutes=settings.stripe_pending_minutes)
+            db_session, pending_after=timedelta(minutes=settings.stripe_pending_minutes), registry=registry
         )
 
     result = run_with_db(settings, work, write=False)

@@ -390,8 +390,10 @@ async def ledger_entries(
 
 
 @get("/api/v1/ledger/check", opt=LEDGER, tags=["money"], summary="Reconcile the ledger with the documents")
-async def ledger_check(db: Db, settings: SettingsDep) -> LedgerCheck:
-    return await ledger.check(db, pending_after=timedelta(minutes=settings.stripe_pending_minutes))
+async def ledger_check(db: Db, settings: SettingsDep, registry: RegistryDep) -> LedgerCheck:
+    return await ledger.check(
+        db, pending_after=timedelta(minutes=settings.stripe_pending_minutes), registry=registry
+    )
 
 
 @post(

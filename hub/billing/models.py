@@ -62,6 +62,11 @@ class LedgerAccount(enum.StrEnum):
     VAT = "vat"  # output VAT owed to HMRC
     BANK = "bank"  # money received into the bank (BACS, cheque, card, Stripe)
     CASH = "cash"  # cash taken at the desk or the till
+    # Money received that is not income, owed back or not yet earned (liabilities): a tenant's
+    # deposit until it is returned or kept; money paid in advance for something given later
+    # (a pay-it-forward gift, until it is redeemed).
+    DEPOSITS_HELD = "deposits_held"
+    DEFERRED = "deferred"
 
 
 class Charge(Base):

@@ -5,7 +5,10 @@ Debits are positive, credits negative, and every journal sums to zero:
 - an invoice debits ``debtors`` with its gross and credits ``income`` (by stream) and ``vat``;
 - a credit note is the mirror image;
 - a payment debits ``bank`` (or ``cash``) and credits ``debtors``; a refund is the mirror image;
-- a closed till session debits ``cash``/``bank`` and credits café ``income`` and ``vat``.
+- a closed till session debits ``cash``/``bank`` and credits café ``income`` and ``vat``;
+- money held, not earned (a deposit, a gift paid in advance) sits in ``deposits_held`` or
+  ``deferred`` until it is returned, kept or redeemed (a module writes those with
+  :func:`post_journal`).
 
 Rows are only ever added: the database refuses UPDATE and DELETE on ``ledger_entries``
 (triggers in migration 0004). :func:`check` proves the ledger agrees with the documents.
@@ -14,6 +17,7 @@ Rows are only ever added: the database refuses UPDATE and DELETE on ``ledger_ent
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -39,6 +43,7 @@ from hub.billing.models import (
 )
 from hub.billing.schemas import LedgerCheck, LedgerEntryOut, LedgerPage
 from hub.db import utcnow
+from hub.modules import Registry
 from hub.queries import page_of
 
 
@@ -148,6 +153,60 @@ def post_payment(db: AsyncSession, payment: Payment) -> None:
                 description=label,
                 organisation_id=payment.organisation_id,
                 payment_id=payment.id,
+            )
+        )
+
+
+# Modules that keep money of their own in the ledger (a till's sessions, tenants' deposits) prove
+# it agrees with their records by providing, under this name (``hub.modules.Module.provides``),
+# ``async def check(db: AsyncSession) -> list[str]`` answering the problems found (none: agrees).
+LEDGER_CHECKS = "billing.ledger_checks"
+
+LedgerCheckProvider = Callable[[AsyncSession], Awaitable[list[str]]]
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    """One side of a journal a module writes: debit positive, credit negative."""
+
+    account: LedgerAccount
+    amount_pence: int
+    stream: str | None = None
+    vat_rate_bp: int | None = None
+    organisation_id: int | None = None
+
+
+def post_journal(
+    db: AsyncSession,
+    *,
+    journal: str,
+    entry_date: date,
+    source_type: str,
+    source_id: str,
+    description: str,
+    lines: list[JournalLine],
+) -> None:
+    """Add one balanced journal (in the caller's transaction). Refuses one that does not sum to
+    zero, an income line without a stream, or an empty one, so a module cannot unbalance the books."""
+    if not lines or any(line.amount_pence == 0 for line in lines):
+        raise ValueError("a journal needs lines, none of them zero")
+    if sum(line.amount_pence for line in lines) != 0:
+        raise ValueError(f"journal {journal} does not balance")
+    for line in lines:
+        if line.account in (LedgerAccount.INCOME, LedgerAccount.VAT) and not line.stream:
+            raise ValueError("income and VAT lines name their income stream")
+        db.add(
+            _entry(
+                journal,
+                entry_date,
+                line.account,
+                line.amount_pence,
+                source_type=source_type,
+                source_id=source_id,
+                description=description,
+                organisation_id=line.organisation_id,
+                stream=line.stream,
+                vat_rate_bp=line.vat_rate_bp,
             )
         )
 
@@ -288,11 +347,14 @@ class _Document:
         return 1 if self.kind == DocumentKind.INVOICE.value else -1
 
 
-async def check(db: AsyncSession, *, pending_after: timedelta | None = None) -> LedgerCheck:
+async def check(
+    db: AsyncSession, *, pending_after: timedelta | None = None, registry: Registry | None = None
+) -> LedgerCheck:
     """Prove the ledger agrees with invoices, credit notes, payments, allocations and charges;
     that every document's status is the one its number and amounts make it; that no credit note
     credits more net or VAT than its line carried; and (with ``pending_after``) that nothing
-    asked of Stripe has been left pending longer than that.
+    asked of Stripe has been left pending longer than that. With the app's ``registry``, each
+    module's own check (:data:`LEDGER_CHECKS`) runs too and its problems are listed with these.
 
     Each rule compares whole-table aggregates grouped by document or payment, so the check is a
     fixed handful of queries and linear in the size of the history.
@@ -560,6 +622,10 @@ async def check(db: AsyncSession, *, pending_after: timedelta | None = None) -> 
                 f"refund request {request_id} of {int(amount)}p from payment {payment_id} is still pending "
                 "with Stripe (run `hubkeeper stripe reconcile`)"
             )
+
+    if registry is not None:
+        for module_check in registry.provided(LEDGER_CHECKS):
+            problems.extend(await module_check(db))
 
     return LedgerCheck(
         ok=not problems,
