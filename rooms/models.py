@@ -20,6 +20,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     and_,
+    false,
     or_,
     text,
 )
@@ -71,6 +72,8 @@ class Room(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
     bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tenants may book it themselves, within opening hours, against their agreement's hours.
+    tenant_bookable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     setup_minutes: Mapped[int] = mapped_column(Integer, default=0)
     cleardown_minutes: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(Text, default="")
