@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cafe.controllers import API_ROUTES
+from cafe.views import ROUTES
 from hub.auth import CAFE_ROLES, Identity
 from hub.config import Settings
 from hub.modules import HomePanel, IncomeStream, Module
@@ -19,6 +21,7 @@ async def _nothing_to_load(db: AsyncSession, identity: Identity, settings: Setti
 
 CAFE = Module(
     name="cafe",
+    routes=[*API_ROUTES, *ROUTES],
     package_dir=Path(__file__).parent,
     home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],

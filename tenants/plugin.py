@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.modules import IncomeStream, Module
+from tenants.controllers import API_ROUTES
+from tenants.views import ROUTES
 
 TENANTS = Module(
     name="tenants",
+    routes=[*API_ROUTES, *ROUTES],
     package_dir=Path(__file__).parent,
     income_streams=[
         IncomeStream("rent", "Rent and licence fees", "Income from charitable activities"),

@@ -1,0 +1,7 @@
+"""The tenants JSON API under /api/v1 (thin: parse, call a service, answer a schema)."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+API_ROUTES: list[ControllerRouterHandler] = []
