@@ -70,6 +70,16 @@ class Settings:
     stripe_timeout_seconds: float = 5.0
     # A Pay now attempt or refund still pending after this long is reported by the ledger check.
     stripe_pending_minutes: int = 15
+    # Where the hub keeps files people upload (agreement PDFs, menu pictures), each under a random
+    # name; relative paths are from the working directory.
+    data_dir: Path = Path("var/data")
+    # Tenancies: VAT on rent and service charges only when the hub has opted to tax the building.
+    opted_to_tax: bool = False
+    agreement_document_max_bytes: int = 10 * 1024 * 1024
+    # How far ahead agreement ends, breaks, reviews and insurance expiries are listed as alerts.
+    agreement_alert_days: int = 90
+    # The largest menu picture the café accepts.
+    cafe_picture_max_bytes: int = 2 * 1024 * 1024
 
     def today(self) -> date:
         """Today in the building's time zone: the one "today" of invoices, reports and the desk."""
@@ -302,6 +312,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         stripe_pending_minutes=_positive_int(
             "HUB_STRIPE_PENDING_MINUTES", env.get("HUB_STRIPE_PENDING_MINUTES", "15")
+        ),
+        data_dir=Path(env.get("HUB_DATA_DIR", "").strip() or "var/data"),
+        opted_to_tax=_bool("HUB_OPTED_TO_TAX", env.get("HUB_OPTED_TO_TAX", "false")),
+        agreement_document_max_bytes=_positive_int(
+            "HUB_AGREEMENT_DOCUMENT_MAX_BYTES",
+            env.get("HUB_AGREEMENT_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)),
+        ),
+        agreement_alert_days=_whole(
+            "HUB_AGREEMENT_ALERT_DAYS", env.get("HUB_AGREEMENT_ALERT_DAYS", "90"), 3 * 366
+        ),
+        cafe_picture_max_bytes=_positive_int(
+            "HUB_CAFE_PICTURE_MAX_BYTES", env.get("HUB_CAFE_PICTURE_MAX_BYTES", str(2 * 1024 * 1024))
         ),
         feed_private_bookings=_choice(
             "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")

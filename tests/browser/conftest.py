@@ -61,7 +61,8 @@ def _serve(command: list[str], log_path: Path) -> Iterator[str]:
     process = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # The demo seeds a month of café sales and a dozen tenancies: allow for a loaded CI machine.
+        deadline = time.monotonic() + 240
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:

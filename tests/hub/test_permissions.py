@@ -9,7 +9,6 @@ table does not list fails too, and so does a table entry the app no longer serve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,34 +25,24 @@ from hub.billing.services import charges, invoices, payments
 from hub.models import ApiToken, OrganisationKind, RateBand, Role
 from rooms.schemas import RateIn, RoomCreate
 from rooms.services import pricing, rooms
+from tests.cafe import access as cafe_access
 from tests.conftest import Hub, base_settings
+from tests.hub.access_rules import (
+    ADMIN,
+    ANONYMOUS,
+    EVERYONE,
+    RECEPTIONIST,
+    SIGNED_IN,
+    STAFF,
+    TENANT,
+    TRUSTEE,
+    Rule,
+    rule,
+)
+from tests.reports import access as reports_access
+from tests.tenants import access as tenants_access
 
 EXEMPT_PREFIXES = ("/static", "/schema")
-
-# -- the roles, named here rather than imported, so a new role must be given its place ----------
-ANONYMOUS = "anonymous"
-ADMIN = "admin"
-RECEPTIONIST = "receptionist"
-TRUSTEE = "trustee"
-TENANT = "tenant"
-CAFE = "cafe"
-CAFE_SUPERVISOR = "cafe_supervisor"
-SIGNED_IN = frozenset({ADMIN, RECEPTIONIST, TRUSTEE, TENANT, CAFE, CAFE_SUPERVISOR})
-EVERYONE = SIGNED_IN | {ANONYMOUS}
-STAFF = frozenset({ADMIN, RECEPTIONIST})
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Routes ("METHOD /path", path parameters without their types) and the callers let in."""
-
-    who: frozenset[str]
-    routes: tuple[str, ...]
-
-
-def rule(who: frozenset[str] | set[str], *routes: str) -> Rule:
-    return Rule(frozenset(who), routes)
-
 
 # Who may call what. Every route the app serves is in exactly one entry.
 ACCESS: dict[str, Rule] = {
@@ -283,6 +272,13 @@ ACCESS: dict[str, Rule] = {
     ),
 }
 
+# Each module keeps its own part of the table beside its tests (``tests/<module>/access.py``: an
+# ``ACCESS`` dict of the same shape, written from the module's issue, and ``PATH_VALUES`` for the
+# walk's path parameters). They are merged here; a name used twice fails.
+for _part in (cafe_access, tenants_access, reports_access):
+    assert not set(_part.ACCESS) & set(ACCESS), f"{_part.__name__}: entry names already used"
+    ACCESS.update(_part.ACCESS)
+
 
 def _normalise(path: str) -> str:
     """``/x/{id:int}`` → ``/x/{id}``: the table names parameters, not their types."""
@@ -436,6 +432,9 @@ def _make_objects(hub: Hub, org_id: int) -> dict[str, str]:
         "token_file": "not-a-real-token.ics",
         "file_path": "no-such-file.css",
         "path": "no-such-page",
+        **cafe_access.PATH_VALUES,
+        **tenants_access.PATH_VALUES,
+        **reports_access.PATH_VALUES,
     }
 
 
