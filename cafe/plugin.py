@@ -15,6 +15,10 @@ from hub.config import Settings
 from hub.modules import HomePanel, IncomeStream, Module
 
 
+def load_models() -> None:
+    import cafe.models  # noqa: F401
+
+
 async def _nothing_to_load(db: AsyncSession, identity: Identity, settings: Settings) -> dict[str, Any]:
     return {}
 
@@ -23,6 +27,7 @@ CAFE = Module(
     name="cafe",
     routes=[*API_ROUTES, *ROUTES],
     package_dir=Path(__file__).parent,
+    load_models=load_models,
     home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
 )
