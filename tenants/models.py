@@ -223,3 +223,28 @@ class RentReview(Base):
             "new_rent_pence_per_year IS NULL OR new_rent_pence_per_year >= 0", name="rent_not_negative"
         ),
     )
+
+
+class TenantChargePeriod(Base):
+    """One period of one kind charged for an agreement (rent, service charge, or the meeting-room
+    hours beyond its allowance for a month). The unique key is what makes a period charged once,
+    however many billing runs meet it at once: the run inserts this row first, in the same
+    transaction as the charge, and a second insert for the same period fails and is rolled back."""
+
+    __tablename__ = "tenant_charge_periods"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("tenant_agreements.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # None: nothing to charge for the period (wholly rent-free, or no hours beyond the allowance).
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("charges.id"))
+    amount_pence: Mapped[int] = mapped_column(BigIntPK, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("uq_tenant_charge_periods_once", "agreement_id", "kind", "period_start", unique=True),
+        CheckConstraint("kind IN ('rent', 'service_charge', 'allowance')", name="kind_allowed"),
+        CheckConstraint("period_end >= period_start", name="ends_after_start"),
+    )
