@@ -12,7 +12,9 @@ from cafe.controllers import API_ROUTES
 from cafe.views import ROUTES
 from hub.auth import CAFE_ROLES, Identity
 from hub.config import Settings
+from hub.models import Role
 from hub.modules import HomePanel, IncomeStream, Module
+from hub.web import NavItem
 
 
 def load_models() -> None:
@@ -28,6 +30,10 @@ CAFE = Module(
     routes=[*API_ROUTES, *ROUTES],
     package_dir=Path(__file__).parent,
     load_models=load_models,
+    nav=[
+        NavItem("Till", "/till", CAFE_ROLES | {Role.ADMIN}, order=30),
+        NavItem("Café menu", "/cafe/menu", frozenset({Role.CAFE_SUPERVISOR, Role.ADMIN}), order=32),
+    ],
     home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
 )
