@@ -193,6 +193,10 @@ def demo_rates(room: DemoRoom, room_id: int) -> list[RateIn]:
     return rates
 
 
+# Rooms tenants may book themselves (issue 13), against their agreements' included hours.
+TENANT_ROOMS = frozenset({"Meeting Room 1", "Meeting Room 2"})
+
+
 async def make_rooms(db: AsyncSession, actor: Identity) -> dict[str, int]:
     """The hub's rooms (parts before the room they make up) and their rates. Ids by name."""
     ids: dict[str, int] = {}
@@ -210,6 +214,8 @@ async def make_rooms(db: AsyncSession, actor: Identity) -> dict[str, int]:
                 description=spec.description,
                 parts=[ids[part] for part in spec.parts],
                 display_order=position * 10,
+                # The meeting rooms down the corridor: tenants book them against their hours.
+                tenant_bookable=spec.name in TENANT_ROOMS,
             ),
         )
         ids[spec.name] = room.id

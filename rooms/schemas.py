@@ -45,6 +45,8 @@ class RoomCreate(Input):
     location: ShortText = ""
     features: Annotated[list[Slug], Meta(max_length=20)] = msgspec.field(default_factory=list)
     bookable: bool = True
+    # Tenants may book it themselves, within opening hours, against their included hours.
+    tenant_bookable: bool = False
     setup_minutes: Minutes = 0
     cleardown_minutes: Minutes = 0
     description: LongText = ""
@@ -58,6 +60,7 @@ class RoomUpdate(Input):
     location: ShortText | UnsetType = UNSET
     features: Annotated[list[Slug], Meta(max_length=20)] | UnsetType = UNSET
     bookable: bool | UnsetType = UNSET
+    tenant_bookable: bool | UnsetType = UNSET
     setup_minutes: Minutes | UnsetType = UNSET
     cleardown_minutes: Minutes | UnsetType = UNSET
     description: LongText | UnsetType = UNSET
@@ -78,6 +81,7 @@ class RoomOut(Struct):
     parts: list[int]
     part_of: list[int]
     active: bool
+    tenant_bookable: bool = False
 
 
 # --- rates and quotes ---------------------------------------------------------------------------
@@ -135,6 +139,9 @@ class Quote(Struct):
     clashes: list[Clash]
     within_opening_hours: bool
     opening_hours_problem: str | None
+    # Set when the hire is covered by an allowance (a tenant's included hours): the hire is zero
+    # and this says why, in words for the booker.
+    allowance_note: str | None = None
 
 
 # --- bookings -----------------------------------------------------------------------------------
@@ -223,6 +230,7 @@ class BookingOut(Struct):
     price_net_pence: int | None = None
     vat_rate_bp: int | None = None
     vat_pence: int | None = None
+    price_description: str = ""
     cancel_reason: str = ""
     cancellation_fee_pence: int | None = None
     checked_in_at: datetime | None = None

@@ -96,9 +96,19 @@
         }
         show(function (box) {
           var price = el("p", "price", pounds(q.gross_pence) + " ");
-          price.appendChild(el("span", "muted", "(" + pounds(q.net_pence) + " + VAT " + pounds(q.vat_pence) + " at " + (q.vat_rate_bp / 100) + "%)"));
-          box.appendChild(price);
-          box.appendChild(el("p", "", q.description));
+          if (q.allowance_note) {
+            // An allowance (a tenant's included hours) covers the hire: say so, and why.
+            price.appendChild(el("span", "muted", "(no hire charge)"));
+            box.appendChild(price);
+            var note = el("p", "allowance-note");
+            note.appendChild(el("strong", "", "Free within the included hours."));
+            note.appendChild(document.createTextNode(" " + q.allowance_note));
+            box.appendChild(note);
+          } else {
+            price.appendChild(el("span", "muted", "(" + pounds(q.net_pence) + " + VAT " + pounds(q.vat_pence) + " at " + (q.vat_rate_bp / 100) + "%)"));
+            box.appendChild(price);
+            box.appendChild(el("p", "", q.description));
+          }
           if (q.clashes.length) {
             box.classList.add("has-problem");
             var list = el("ul", "clash-list");

@@ -10,7 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from hub.auth import STAFF, roles
-from hub.deps import Caller, Db, SettingsDep
+from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.errors import InvalidInput
 from hub.models import Role
 from hub.schemas import within_calendar
@@ -35,6 +35,9 @@ from rooms.services import visibility
 from rooms.services.localtime import combine_local
 
 WRITE = roles(STAFF)
+# A tenant books a tenant-bookable room for itself and cancels its own organisation's bookings
+# (DESIGN §6 "book within its allowance"); the service holds it to that (rooms.services.self_booking).
+SELF_SERVICE = roles(STAFF, Role.TENANT)
 # Everyone who works with the building's bookings reads them; café staff have the till only
 # (DESIGN §6), so they are not among them.
 READ = roles(STAFF, Role.TRUSTEE, Role.TENANT)
@@ -78,11 +81,20 @@ class BookingController(Controller):
         items = await visibility.bookings_out(db, found, identity, settings)
         return BookingPage(items=items, total=len(items))
 
-    @post("/", opt=WRITE, summary="Book a room (409 with the clashing times if it is taken)")
+    @post(
+        "/",
+        opt=SELF_SERVICE,
+        summary="Book a room (409 with the clashing times if taken); tenants: their own, in a tenant room",
+    )
     async def create_booking(
-        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[BookingCreate]
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        registry: RegistryDep,
+        data: JSONBody[BookingCreate],
     ) -> BookingOut:
-        booking = await service.create_booking(db, settings, identity, data)
+        booking = await service.create_booking(db, settings, identity, data, registry=registry)
         return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @get("/{booking_id:int}", opt=READ, summary="One booking")
@@ -98,14 +110,18 @@ class BookingController(Controller):
         db: Db,
         settings: SettingsDep,
         identity: Caller,
+        registry: RegistryDep,
         booking_id: FromPath[int],
         data: JSONBody[BookingUpdate],
     ) -> BookingOut:
-        booking = await service.update_booking(db, settings, identity, booking_id, data)
+        booking = await service.update_booking(db, settings, identity, booking_id, data, registry=registry)
         return (await visibility.bookings_out(db, [booking], identity, settings))[0]
 
     @post(
-        "/{booking_id:int}/cancel", opt=WRITE, status_code=200, summary="Cancel (never delete), with a reason"
+        "/{booking_id:int}/cancel",
+        opt=SELF_SERVICE,
+        status_code=200,
+        summary="Cancel (never delete), with a reason; tenants: their own organisation's",
     )
     async def cancel_booking(
         self,
@@ -155,9 +171,16 @@ class SeriesController(Controller):
 
     @post("/", opt=WRITE, summary="Book a recurring series (409 listing clashes unless skip_clashes)")
     async def create_series(
-        self, db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[SeriesCreate]
+        self,
+        db: Db,
+        settings: SettingsDep,
+        identity: Caller,
+        registry: RegistryDep,
+        data: JSONBody[SeriesCreate],
     ) -> SeriesOut:
-        series, booked, skipped = await series_service.create_series(db, settings, identity, data)
+        series, booked, skipped = await series_service.create_series(
+            db, settings, identity, data, registry=registry
+        )
         return SeriesOut(
             id=series.id,
             room_id=series.room_id,

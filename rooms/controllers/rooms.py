@@ -9,7 +9,7 @@ from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from hub.auth import ADMIN_ONLY, STAFF, roles
-from hub.deps import Caller, Db, SettingsDep
+from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.models import Role
 from hub.schemas import within_calendar
 from rooms.models import BookingCategory, OpeningHours, Visibility
@@ -96,13 +96,15 @@ async def set_rate(db: Db, identity: Caller, data: JSONBody[RateIn]) -> RateOut:
 
 @post(
     "/api/v1/quotes",
-    opt=roles(STAFF),
+    opt=roles(STAFF, Role.TENANT),
     tags=["bookings"],
     status_code=200,
-    summary="Price and clash check for a proposed booking (writes nothing)",
+    summary="Price and clash check for a proposed booking (writes nothing); tenants: their own",
 )
-async def quote(db: Db, settings: SettingsDep, identity: Caller, data: JSONBody[QuoteRequest]) -> Quote:
-    return await quotes.quote(db, settings, identity, data)
+async def quote(
+    db: Db, settings: SettingsDep, identity: Caller, registry: RegistryDep, data: JSONBody[QuoteRequest]
+) -> Quote:
+    return await quotes.quote(db, settings, identity, data, registry=registry)
 
 
 @get(

@@ -15,6 +15,7 @@ from hub.auth import STAFF, Identity
 from hub.config import Settings
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.modules import Registry
 from hub.queries import get_or_404
 from hub.services import audit
 from rooms.models import Booking, BookingStatus, live_at
@@ -38,8 +39,9 @@ from rooms.services.occurrences import (
     occupy,
     sweep_holds_in_the_way,
 )
-from rooms.services.pricing import price_for
+from rooms.services.pricing import hire_price
 from rooms.services.rooms import RoomMap
+from rooms.services.self_booking import check_tenant_request, check_tenant_room, is_tenant
 from rooms.services.visibility import may_open
 
 # --- one-off bookings ---------------------------------------------------------------------------
@@ -48,17 +50,39 @@ from rooms.services.visibility import may_open
 async def get_booking(
     db: AsyncSession, viewer: Identity, booking_id: int, *, for_change: bool = False
 ) -> Booking:
-    """A booking the viewer may see; another organisation's private booking is not disclosed."""
+    """A booking the viewer may see; another organisation's private booking is not disclosed.
+    ``for_change``: staff may change any booking; nobody else any (404)."""
     booking = await get_or_404(db, Booking, booking_id, "That booking")
     if (for_change and viewer.role not in STAFF) or not may_open(viewer, booking):
         raise NotFound("That booking was not found.")
     return booking
 
 
+async def get_own_booking(db: AsyncSession, viewer: Identity, booking_id: int) -> Booking:
+    """A booking of the viewer's own organisation (a tenant's), any other answering 404 as if it
+    did not exist; staff get any booking."""
+    booking = await get_or_404(db, Booking, booking_id, "That booking")
+    if viewer.role not in STAFF and (
+        viewer.organisation_id is None or booking.organisation_id != viewer.organisation_id
+    ):
+        raise NotFound("That booking was not found.")
+    return booking
+
+
 async def create_booking(
-    db: AsyncSession, settings: Settings, actor: Identity, data: BookingCreate
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    data: BookingCreate,
+    *,
+    registry: Registry | None = None,
 ) -> Booking:
-    """Refused (409, with the clashing times) if it overlaps a live booking, buffers included."""
+    """Refused (409, with the clashing times) if it overlaps a live booking, buffers included.
+
+    ``registry`` (the app's) lets an allowance price the hire (:func:`hire_price`). A tenant books
+    for its own organisation only, a ``tenant_bookable`` room, confirmed, inside opening hours,
+    with no staff override (:mod:`rooms.services.self_booking`)."""
+    check_tenant_request(actor, data, organisation_id=data.organisation_id)
     zone = settings.zone
     start = instant(data.start, zone, field="start")
     end = instant(data.end, zone, field="end")
@@ -74,12 +98,13 @@ async def create_booking(
         expected_attendance=data.expected_attendance,
     )
     room = parts.room
+    check_tenant_room(actor, room)
     setup = room.setup_minutes if data.setup_minutes is None else data.setup_minutes
     cleardown = room.cleardown_minutes if data.cleardown_minutes is None else data.cleardown_minutes
     override_problem = await check_opening_hours(
         db, settings, actor, start, end, override=data.override_opening_hours, reason=data.override_reason
     )
-    price = await price_for(db, room, parts.band, start, end)
+    price = await hire_price(db, registry, room, parts.band, parts.organisation.id, start, end)
     room_map = await RoomMap.load(db)
     busy_start, busy_end = busy_span(start, end, setup, cleardown)
     now = utcnow()
@@ -144,7 +169,13 @@ async def create_booking(
 
 # Fields an edit may set as given; the rest (times, room, price, status) have rules of their own.
 async def update_booking(
-    db: AsyncSession, settings: Settings, actor: Identity, booking_id: int, data: BookingUpdate
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    booking_id: int,
+    data: BookingUpdate,
+    *,
+    registry: Registry | None = None,
 ) -> Booking:
     booking = await get_booking(db, actor, booking_id, for_change=True)
     if booking.status == BookingStatus.CANCELLED.value:
@@ -156,10 +187,20 @@ async def update_booking(
         new_start = new_start or booking.start_at
         new_end = new_end or booking.end_at
     if booking.series_id is not None and data.scope != "this":
-        await series_service.update_scope(db, settings, actor, booking, data, new_start, new_end)
+        await series_service.update_scope(
+            db, settings, actor, booking, data, new_start, new_end, registry=registry
+        )
     else:
         await apply_changes(
-            db, settings, actor, [booking], data, new_start=new_start, new_end=new_end, mark_exceptions=True
+            db,
+            settings,
+            actor,
+            [booking],
+            data,
+            new_start=new_start,
+            new_end=new_end,
+            mark_exceptions=True,
+            registry=registry,
         )
     await db.commit()
     await db.refresh(booking)
@@ -176,7 +217,12 @@ async def cancel_booking(
     scope: str,
     waive_fee: bool,
 ) -> Booking:
-    booking = await get_booking(db, actor, booking_id, for_change=True)
+    # A tenant cancels its own organisation's bookings; another's answers 404 (staff: any).
+    booking = (
+        await get_own_booking(db, actor, booking_id)
+        if is_tenant(actor)
+        else await get_booking(db, actor, booking_id, for_change=True)
+    )
     if not reason.strip():
         raise InvalidInput("say why it is cancelled", field="reason")
     if booking.status == BookingStatus.CANCELLED.value and scope == "this":

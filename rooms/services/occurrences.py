@@ -25,6 +25,7 @@ from hub.config import Settings
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, RuleViolation
 from hub.models import Organisation, RateBand, Role
+from hub.modules import Registry
 from hub.money import proportion_pence
 from hub.services import audit
 from rooms.models import (
@@ -43,7 +44,7 @@ from rooms.schemas import BookingUpdate, Clash
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.charges import post_booking_charges
 from rooms.services.localtime import combine_local
-from rooms.services.pricing import Price, price_for
+from rooms.services.pricing import Price, hire_price
 from rooms.services.rooms import RoomMap, get_room
 
 MAX_BOOKING = timedelta(hours=24)
@@ -373,6 +374,7 @@ async def apply_changes(
     new_end: datetime | None,
     mark_exceptions: bool,
     anchor: Booking | None = None,
+    registry: Registry | None = None,
 ) -> None:
     """Apply one edit to several bookings at once: all fit or none change (409 lists the clashes).
 
@@ -472,7 +474,17 @@ async def apply_changes(
         await db.flush()
         await db.refresh(booking, ["room"])
         if (start, end, target_room) != (before["start_at"], before["end_at"], before["room_id"]):
-            apply_price(booking, await price_for(db, booking.room, RateBand(booking.rate_band), start, end))
+            price = await hire_price(
+                db,
+                registry,
+                booking.room,
+                RateBand(booking.rate_band),
+                booking.organisation_id,
+                start,
+                end,
+                exclude_booking_id=booking.id,
+            )
+            apply_price(booking, price)
         changes = audit.diff(before, _snapshot(booking))
         if changes:
             booking.sequence += 1

@@ -11,8 +11,10 @@ from hub.auth import Identity
 from hub.db import utcnow
 from hub.errors import RuleViolation
 from hub.models import RateBand
+from hub.modules import Registry
 from hub.money import format_pence, proportion_pence, vat_pence
 from hub.services import audit
+from rooms import HIRE_ALLOWANCE, AllowanceAnswer, HireAllowance
 from rooms.models import Room, RoomRate, VatTreatment
 from rooms.schemas import RateIn, RateOut
 from rooms.services.rooms import get_room
@@ -80,12 +82,21 @@ async def set_rate(db: AsyncSession, actor: Identity, data: RateIn) -> RoomRate:
 
 
 class Price:
-    def __init__(self, band: RateBand, description: str, net_pence: int, vat_rate_bp: int) -> None:
+    def __init__(
+        self,
+        band: RateBand,
+        description: str,
+        net_pence: int,
+        vat_rate_bp: int,
+        allowance_note: str | None = None,
+    ) -> None:
         self.band = band
         self.description = description
         self.net_pence = net_pence
         self.vat_rate_bp = vat_rate_bp
         self.vat_pence = vat_pence(net_pence, vat_rate_bp)
+        # Set when an allowance covers the hire (its net is then zero): why, for the booker.
+        self.allowance_note = allowance_note
 
     @property
     def gross_pence(self) -> int:
@@ -117,3 +128,38 @@ async def price_for(db: AsyncSession, room: Room, band: RateBand, start: datetim
     if net < rate.minimum_pence:
         net, how = rate.minimum_pence, f"minimum charge ({_duration(minutes)} booked)"
     return Price(band, f"{room.name}, {how}, {band.value} rate", net, rate.vat_rate_bp)
+
+
+# The price description is stored on the booking (200 characters at most).
+DESCRIPTION_LIMIT = 200
+
+
+async def hire_price(
+    db: AsyncSession,
+    registry: Registry | None,
+    room: Room,
+    band: RateBand,
+    organisation_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_booking_id: int | None = None,
+) -> Price:
+    """What an organisation's booking of this room costs: every path that prices a booking (the
+    quote, booking, re-pricing a change, a series' occurrences) comes here.
+
+    For a room marked ``tenant_bookable``, the modules providing :data:`rooms.HIRE_ALLOWANCE`
+    (tenants' included meeting-room hours) are asked first, in module order: the first
+    :class:`rooms.AllowanceAnswer` makes the hire zero, its note saying why. Otherwise (no
+    allowance, another room, or no ``registry``: a caller outside the app, such as the demo) the
+    room's rate for the band prices it."""
+    if room.tenant_bookable and registry is not None:
+        for provider in registry.provided(HIRE_ALLOWANCE):
+            allowance: HireAllowance = provider
+            answer = await allowance(db, organisation_id, room.id, start, end, exclude_booking_id)
+            if isinstance(answer, AllowanceAnswer):
+                description = f"{room.name}: {answer.note}"
+                if len(description) > DESCRIPTION_LIMIT:
+                    description = description[: DESCRIPTION_LIMIT - 1] + "…"
+                return Price(band, description, 0, 0, allowance_note=answer.note)
+    return await price_for(db, room, band, start, end)

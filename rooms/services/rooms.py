@@ -74,6 +74,7 @@ class RoomMap:
             parts=sorted(self.parts.get(room.id, [])),
             part_of=sorted(self.wholes.get(room.id, [])),
             active=room.active,
+            tenant_bookable=room.tenant_bookable,
         )
 
 
@@ -140,6 +141,7 @@ async def create_room(db: AsyncSession, actor: Identity, data: RoomCreate) -> Ro
         capacity=data.capacity,
         features=_check_features(data.features),
         bookable=data.bookable,
+        tenant_bookable=data.tenant_bookable,
         setup_minutes=data.setup_minutes,
         cleardown_minutes=data.cleardown_minutes,
         description=data.description,
@@ -174,6 +176,7 @@ async def update_room(db: AsyncSession, actor: Identity, room_id: int, data: Roo
         "location": room.location,
         "features": room.features,
         "bookable": room.bookable,
+        "tenant_bookable": room.tenant_bookable,
         "setup_minutes": room.setup_minutes,
         "cleardown_minutes": room.cleardown_minutes,
         "description": room.description,
@@ -186,6 +189,7 @@ async def update_room(db: AsyncSession, actor: Identity, room_id: int, data: Roo
     for field in (
         "capacity",
         "bookable",
+        "tenant_bookable",
         "setup_minutes",
         "cleardown_minutes",
         "description",

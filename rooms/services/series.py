@@ -15,6 +15,7 @@ from hub.auth import STAFF, Identity
 from hub.config import Settings
 from hub.db import utcnow
 from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolation
+from hub.modules import Registry
 from hub.queries import get_or_404
 from hub.services import audit
 from rooms.models import LIVE_STATUSES, Booking, Series
@@ -42,7 +43,7 @@ from rooms.services.occurrences import (
     occupy,
     sweep_expired_holds,
 )
-from rooms.services.pricing import price_for
+from rooms.services.pricing import hire_price
 from rooms.services.rooms import RoomMap
 
 MAX_OCCURRENCES = 520
@@ -207,7 +208,12 @@ async def check(
 
 
 async def create_series(
-    db: AsyncSession, settings: Settings, actor: Identity, data: SeriesCreate
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    data: SeriesCreate,
+    *,
+    registry: Registry | None = None,
 ) -> tuple[Series, list[Booking], list[OccurrenceProblem]]:
     """Books every free occurrence. With problems, refuses (409 listing each) unless told to skip
     them, in which case the skipped ones are recorded on the series (its exception dates)."""
@@ -335,7 +341,12 @@ async def create_series(
             cancellation_fee_pence=0,
             cancel_reason="",
         )
-        apply_price(booking, await price_for(db, parts.room, parts.band, occurrence.start, occurrence.end))
+        # Each occurrence is priced as a booking is: an allowance may cover it (hire_price); those
+        # already added count against it (the session flushes them before the allowance reads).
+        price = await hire_price(
+            db, registry, parts.room, parts.band, parts.organisation.id, occurrence.start, occurrence.end
+        )
+        apply_price(booking, price)
         db.add(booking)
         bookings.append(booking)
     await db.flush()
@@ -410,6 +421,8 @@ async def update_scope(
     data: BookingUpdate,
     new_start: datetime | None,
     new_end: datetime | None,
+    *,
+    registry: Registry | None = None,
 ) -> None:
     """Change this and following, or the whole series. Occurrences edited one by one before keep
     their own changes (they are exceptions); cancelled ones stay cancelled."""
@@ -427,6 +440,7 @@ async def update_scope(
         new_end=new_end,
         mark_exceptions=False,
         anchor=booking,
+        registry=registry,
     )
     if data.scope == "all" or (
         data.scope == "following"

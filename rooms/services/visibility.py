@@ -167,6 +167,7 @@ def booking_out(
         price_net_pence=booking.price_net_pence,
         vat_rate_bp=booking.vat_rate_bp,
         vat_pence=booking.vat_pence,
+        price_description=booking.price_description,
         cancel_reason=HOLD_EXPIRED if expired else booking.cancel_reason,
         cancellation_fee_pence=booking.cancellation_fee_pence,
         checked_in_at=booking.checked_in_at,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rooms.views import bookings, calendars, desk, find, series
+from rooms.views import bookings, calendars, desk, find, mine, series
 
 ROUTES = [
     desk.desk_day,
     desk.calendar_day,
     desk.desk_week,
+    desk.room_tenant_bookable,
     bookings.booking_new,
     bookings.booking_create,
     bookings.booking_detail,
@@ -24,4 +25,6 @@ ROUTES = [
     calendars.my_calendars,
     calendars.calendar_rotate,
     calendars.calendar_revoke,
+    mine.my_booking,
+    mine.my_booking_cancel,
 ]

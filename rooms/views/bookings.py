@@ -30,6 +30,7 @@ from rooms.services.occurrences import cancellation_fee
 from rooms.services.rooms import get_room
 from rooms.views.common import (
     QuoteView,
+    app_registry,
     clash_texts_from_extra,
     load_choices,
     money,
@@ -173,6 +174,7 @@ async def _form_page(
 
 
 async def _quote_from_form(
+    request: Request[Any, Any, Any],
     db: AsyncSession,
     settings: Settings,
     identity: Identity,
@@ -193,7 +195,7 @@ async def _quote_from_form(
         organisation_id=booking.organisation_id if booking else int(org),
         exclude_booking_id=booking_id,
     )
-    return await quote_for(db, settings, identity, proposed)
+    return await quote_for(db, settings, identity, proposed, app_registry(request))
 
 
 @get("/desk/bookings/new", opt=roles(STAFF), include_in_schema=False)
@@ -209,12 +211,12 @@ async def booking_create(
 ) -> Template | Redirect:
     form = await read_form(request)
     if form.get("action") == "quote":
-        quote = await _quote_from_form(db, settings, identity, form)
+        quote = await _quote_from_form(request, db, settings, identity, form)
         await db.rollback()
         return await _form_page(request, db, settings, identity, form, quote=quote)
     try:
         data = parse_create(form)
-        booking = await service.create_booking(db, settings, identity, data)
+        booking = await service.create_booking(db, settings, identity, data, registry=app_registry(request))
     except DomainError as exc:
         await db.rollback()
         errors, summary, _ = errors_for_page(exc)
@@ -383,14 +385,14 @@ async def booking_update(
     form = await read_form(request)
     booking = await service.get_booking(db, identity, booking_id)
     if form.get("action") == "quote":
-        quote = await _quote_from_form(db, settings, identity, form, booking_id=booking.id)
+        quote = await _quote_from_form(request, db, settings, identity, form, booking_id=booking.id)
         await db.rollback()
         return await _detail_page(
             request, db, settings, identity, booking_id, values=form, open_panel="edit", quote=quote
         )
     try:
         data = parse_update(form, booking, settings)
-        await service.update_booking(db, settings, identity, booking_id, data)
+        await service.update_booking(db, settings, identity, booking_id, data, registry=app_registry(request))
     except DomainError as exc:
         await db.rollback()
         errors, summary, _ = errors_for_page(exc)

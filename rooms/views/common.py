@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
 from hub.config import Settings
 from hub.errors import DomainError
+from hub.modules import Registry
 from hub.money import format_pence
 from hub.services import organisations
 from rooms.models import BookingCategory, Room
@@ -85,6 +87,8 @@ class QuoteView:
     clashes: list[str] = field(default_factory=list)
     hours_problem: str | None = None
     problem: str | None = None
+    # An allowance covers the hire (it is then zero): why, in the allowance's words.
+    allowance_note: str | None = None
 
 
 def clash_text(room: str, busy_start: datetime, busy_end: datetime, settings: Settings) -> str:
@@ -109,12 +113,22 @@ def clash_texts(clashes: list[Clash], settings: Settings) -> list[str]:
     return [clash_text(c.room, c.busy_start, c.busy_end, settings) for c in clashes]
 
 
+def app_registry(request: Request[Any, Any, Any]) -> Registry:
+    """The app's module registry (what pricing asks for allowances)."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
 async def quote_for(
-    db: AsyncSession, settings: Settings, identity: Identity, request: QuoteRequest
+    db: AsyncSession,
+    settings: Settings,
+    identity: Identity,
+    request: QuoteRequest,
+    registry: Registry | None = None,
 ) -> QuoteView:
     """POST /api/v1/quotes' answer, for the form without JavaScript; a problem is shown, not raised."""
     try:
-        found = await quotes.quote(db, settings, identity, request)
+        found = await quotes.quote(db, settings, identity, request, registry=registry)
     except DomainError as exc:
         return QuoteView(problem=exc.detail)
     return QuoteView(
@@ -125,4 +139,5 @@ async def quote_for(
         vat_rate=f"{found.vat_rate_bp / 100:g}%",
         clashes=clash_texts(found.clashes, settings),
         hours_problem=found.opening_hours_problem,
+        allowance_note=found.allowance_note,
     )

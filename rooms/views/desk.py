@@ -6,17 +6,19 @@ from datetime import date, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from hub.auth import STAFF, roles
+from hub.auth import ADMIN_ONLY, STAFF, roles
 from hub.deps import Caller, Db, SettingsDep
 from hub.forms import parse_date
 from hub.models import Role
-from hub.web import render
+from hub.web import read_form, redirect, render
 from rooms.models import BookingStatus
+from rooms.schemas import RoomUpdate
 from rooms.services import bookings as booking_service
+from rooms.services import rooms as room_service
 from rooms.services import visibility
 from rooms.services.calendar import BuildingCalendar
 from rooms.services.finder import feature_words
@@ -226,5 +228,18 @@ async def desk_week(
         category_label=choices.category_label,
         money=money,
         other_rooms=[r for r in bookable_rooms(room_map) if r.id != room.id],
+        can_set_up=identity.role in ADMIN_ONLY,
         raw_week=week if errors else monday.isoformat(),
     )
+
+
+@post("/desk/rooms/{room_id:int}/tenant-bookable", opt=roles(ADMIN_ONLY), include_in_schema=False)
+async def room_tenant_bookable(
+    request: Request[Any, Any, Any], db: Db, identity: Caller, room_id: FromPath[int]
+) -> Redirect:
+    """The room page's checkbox: whether tenants may book this room themselves (audited)."""
+    form = await read_form(request)
+    allowed = form.get("tenant_bookable") == "yes"
+    room = await room_service.update_room(db, identity, room_id, RoomUpdate(tenant_bookable=allowed))
+    told = "Tenants can now book" if allowed else "Tenants can no longer book"
+    return redirect(request, f"/desk/rooms/{room.id}", flash=f"{told} {room.name} themselves.")

@@ -26,6 +26,7 @@ from rooms.services.calendar import BuildingCalendar
 from rooms.services.occurrences import cancellation_fee
 from rooms.views.common import (
     WEEKDAY_NAMES,
+    app_registry,
     clash_text,
     clash_texts,
     load_choices,
@@ -229,7 +230,9 @@ async def series_create(
             )
     try:
         data = parse_series(form, skip_clashes=skip)
-        series, booked, skipped = await service.create_series(db, settings, identity, data)
+        series, booked, skipped = await service.create_series(
+            db, settings, identity, data, registry=app_registry(request)
+        )
     except DomainError as exc:
         await db.rollback()
         errors, summary = page_errors(exc, form)

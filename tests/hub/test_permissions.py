@@ -121,6 +121,8 @@ ACCESS: dict[str, Rule] = {
         "PUT /api/v1/opening-hours",
         "PUT /api/v1/categories",
         "POST /api/v1/closures",
+        # The room page's "Tenants may book this room themselves" (issue 13): a room's set-up.
+        "POST /desk/rooms/{room_id}/tenant-bookable",
     ),
     # The building's facts and when rooms are free: staff need them to book; trustees read
     # everything (room use is one of their figures); a tenant needs them to read its own bookings
@@ -149,15 +151,26 @@ ACCESS: dict[str, Rule] = {
         "GET /api/v1/series/{series_id}",
         "GET /calendar",
     ),
+    # Issue 13 item 6, DESIGN §6 tenant "book within its allowance": a tenant books a
+    # tenant-bookable room for its own organisation (with the live quote) and cancels its own
+    # booking; the rest of the booking routes stay with staff.
+    "bookings a tenant makes itself": rule(
+        {ADMIN, RECEPTIONIST, TENANT},
+        "POST /api/v1/bookings",
+        "POST /api/v1/bookings/{booking_id}/cancel",
+        "POST /api/v1/quotes",
+    ),
+    # Issue 13 item 6: a tenant's own booking opens as a page ("a list of their own bookings ...
+    # that they can open"; others' answer 404), where it can cancel it. Staff are sent to the
+    # desk's page for the booking; trustees read the building's day, not bookings' pages.
+    "a tenant's own booking (page)": rule({ADMIN, RECEPTIONIST, TENANT}, "GET /my/bookings/{booking_id}"),
+    "a tenant cancels its own booking (page)": rule({TENANT}, "POST /my/bookings/{booking_id}/cancel"),
     # DESIGN §6: receptionist "bookings for anyone". A quote or series preview is a POST that
-    # belongs to making a booking; trustees make none ("no write of any kind"). A tenant books
-    # "within its allowance", which belongs to the tenant portal (README: not built yet), so no
-    # booking route is open to tenants today.
+    # belongs to making a booking; trustees make none ("no write of any kind"). A tenant neither
+    # changes, confirms nor checks in bookings: only the office does (issue 13: "no overrides").
     "bookings (changes)": rule(
         STAFF,
-        "POST /api/v1/bookings",
         "PATCH /api/v1/bookings/{booking_id}",
-        "POST /api/v1/bookings/{booking_id}/cancel",
         "POST /api/v1/bookings/{booking_id}/check-in",
         "POST /api/v1/bookings/{booking_id}/confirm",
         "POST /api/v1/bookings/{booking_id}/no-show",
@@ -165,7 +178,6 @@ ACCESS: dict[str, Rule] = {
         "POST /api/v1/series/preview",
         "POST /api/v1/series/{series_id}/end",
         "POST /api/v1/series/{series_id}/cancel-rest",
-        "POST /api/v1/quotes",
         "POST /desk/bookings/new",
         "POST /desk/bookings/{booking_id}",
         "POST /desk/bookings/{booking_id}/cancel",
