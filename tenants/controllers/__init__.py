@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-API_ROUTES: list[ControllerRouterHandler] = []
+from tenants.controllers.agreements import AgreementController
+from tenants.controllers.units import UnitController
+
+API_ROUTES: list[ControllerRouterHandler] = [UnitController, AgreementController]
