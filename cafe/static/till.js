@@ -325,13 +325,14 @@
     var pool = state.menu && state.menu.pay_it_forward && state.menu.pay_it_forward[kind];
     if (pool && pool.unit_price_pence) return pool.unit_price_pence;
     if (pool && pool.price_pence) return pool.price_pence;
-    var cheapest = null;
+    // The server prices a gift as the dearest product of its kind (a coffee of any size is covered).
+    var dearest = 0;
     (state.menu ? state.menu.categories : []).forEach(function (c) {
       c.products.forEach(function (p) {
-        if (p.pay_it_forward_kind === kind && (cheapest === null || p.price_pence < cheapest)) cheapest = p.price_pence;
+        if (p.pay_it_forward_kind === kind && p.price_pence > dearest) dearest = p.price_pence;
       });
     });
-    return cheapest || 0;
+    return dearest;
   }
   function totals() {
     var goods = 0;
@@ -348,22 +349,18 @@
     var pool = state.menu && state.menu.pay_it_forward && state.menu.pay_it_forward[kind];
     return pool ? pool.units : 0;
   }
-  // What the pool could pay for in this basket: lines of pay-it-forward products, unit by unit.
+  // What the pool would pay for: every line of a pay-it-forward product, whole (as the server
+  // counts it), if the pool holds enough units of each kind; else nothing.
   function poolCover() {
-    var left = { coffee: poolUnits("coffee"), meal: poolUnits("meal") };
     var pence = 0;
     var units = { coffee: 0, meal: 0 };
     state.basket.lines.forEach(function (line) {
-      var kind = line.pif;
-      if (!kind) return;
-      var take = Math.min(line.qty, left[kind] || 0);
-      if (take <= 0) return;
-      left[kind] -= take;
-      units[kind] += take;
-      var net = lineGross(line) - lineDiscount(line);
-      pence += Math.floor((net * take) / line.qty);
+      if (!line.pif) return;
+      units[line.pif] += line.qty;
+      pence += lineGross(line) - lineDiscount(line);
     });
-    return { pence: pence, units: units };
+    var short = Object.keys(units).some(function (kind) { return units[kind] > poolUnits(kind); });
+    return short ? { pence: 0, units: units, short: pence > 0 } : { pence: pence, units: units, short: false };
   }
 
   // --- changing the basket (every change can be undone) ----------------------------------------
@@ -696,7 +693,9 @@
           onclick: function () { pay.pool = pay.pool ? 0 : cover.pence; drawPay(); },
         }));
       } else {
-        body.appendChild(el("p", { className: "muted", text: "Nothing in this order can come from the pay-it-forward pool." }));
+        body.appendChild(el("p", { className: "muted", text: cover.short
+          ? "The pay-it-forward pool does not hold enough for this order."
+          : "Nothing in this order can come from the pay-it-forward pool." }));
       }
       if (pay.pool) before.push({ method: "pay_it_forward", amount_pence: pay.pool });
       var rest = pay.total - pay.pool;
