@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hub.modules import IncomeStream, Module
 from tenants.controllers import API_ROUTES
-from tenants.views import ROUTES
+from tenants.views import NAV, ROUTES
 
 
 def _load_models() -> None:
@@ -17,6 +17,7 @@ def _load_models() -> None:
 TENANTS = Module(
     name="tenants",
     routes=[*API_ROUTES, *ROUTES],
+    nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
     income_streams=[

@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from tenants.views import staff
+
+ROUTES: list[ControllerRouterHandler] = [*staff.ROUTES]
+NAV = [*staff.NAV]

@@ -41,6 +41,42 @@ ACCESS: dict[str, Rule] = {
     ),
     # Issue 13 item 5: the alerts are the office's work list; trustees read everything.
     "tenants: alerts": rule({ADMIN, RECEPTIONIST, TRUSTEE}, "GET /api/v1/agreements/alerts"),
+    # The tenancies pages (issue 13 items 1, 2, 5, 7: "admin pages for units and agreements" and
+    # the alerts page). Reading them is the office's and the trustees' (DESIGN §6: trustees read
+    # everything); a tenant reads its own agreement in its portal, never the building's list;
+    # café roles have only the till.
+    "tenants: tenancies pages (read)": rule(
+        {ADMIN, RECEPTIONIST, TRUSTEE},
+        "GET /tenancies",
+        "GET /tenancies/agreements/{agreement_id}",
+        "GET /tenancies/units",
+        "GET /tenancies/units/{unit_id}",
+        "GET /tenancies/alerts",
+    ),
+    # Issue 13 item 2: the signed document is "served only to staff and that tenant" — staff being
+    # the admin and the receptionist (DESIGN §6); the tenant has it through its own portal.
+    "tenants: tenancies page's signed document": rule(
+        {ADMIN, RECEPTIONIST}, "GET /tenancies/agreements/{agreement_id}/document"
+    ),
+    # DESIGN §6: admin manages "agreements" (and the building); the receptionist and trustees do
+    # not. The new-unit and new-agreement forms exist only to make one.
+    "tenants: tenancies pages (changes)": rule(
+        {ADMIN},
+        "GET /tenancies/agreements/new",
+        "POST /tenancies/agreements/new",
+        "POST /tenancies/agreements/{agreement_id}",
+        "POST /tenancies/agreements/{agreement_id}/activate",
+        "POST /tenancies/agreements/{agreement_id}/notice",
+        "POST /tenancies/agreements/{agreement_id}/end",
+        "POST /tenancies/agreements/{agreement_id}/renew",
+        "POST /tenancies/agreements/{agreement_id}/breaks",
+        "POST /tenancies/agreements/{agreement_id}/reviews",
+        "POST /tenancies/agreements/{agreement_id}/deposit",
+        "POST /tenancies/agreements/{agreement_id}/document",
+        "GET /tenancies/units/new",
+        "POST /tenancies/units/new",
+        "POST /tenancies/units/{unit_id}",
+    ),
 }
 
 PATH_VALUES: dict[str, str] = {"unit_id": "987654", "agreement_id": "987654"}
