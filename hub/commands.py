@@ -77,11 +77,14 @@ def billing_run(month: str, draft: bool) -> None:
     """Invoice every organisation's uninvoiced charges up to the end of MONTH. Safe to run twice:
     a second run finds nothing left to invoice."""
     settings = cli_settings()
+    registry = cli_registry()
 
     async def work(db_session: AsyncSession) -> None:
         result = await invoices.billing_run(
-            db_session, settings, Identity.system("billing-run"), month, issue=not draft
+            db_session, settings, Identity.system("billing-run"), month, issue=not draft, registry=registry
         )
+        for line in result.posted:
+            click.echo(f"posted: {line}")
         for invoice in result.invoices:
             label = invoice.number or f"draft {invoice.id}"
             click.echo(f"{label}  {invoice.customer_name}  {format_pence(invoice.gross_pence)}")

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.modules import IncomeStream, Module
+from hub.billing import PERIODIC_CHARGES
+from hub.modules import ChargeSource, IncomeStream, Module
+from rooms import HIRE_ALLOWANCE
 from tenants.controllers import API_ROUTES
-from tenants.views import NAV, ROUTES
+from tenants.services.allowance import hire_allowance
+from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
+from tenants.views import ROUTES
 
 
 def _load_models() -> None:
@@ -17,11 +21,20 @@ def _load_models() -> None:
 TENANTS = Module(
     name="tenants",
     routes=[*API_ROUTES, *ROUTES],
-    nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
     income_streams=[
         IncomeStream("rent", "Rent and licence fees", "Income from charitable activities"),
         IncomeStream("service_charge", "Service charges", "Income from charitable activities"),
+        IncomeStream(
+            "allowance_overage",
+            "Tenants' meeting-room hours beyond their allowance",
+            "Income from charitable activities",
+        ),
     ],
+    charge_sources=[ChargeSource(SOURCE_TYPE, "Tenancy agreement", "rent", link=agreement_link)],
+    provides={
+        PERIODIC_CHARGES: post_periodic_charges,
+        HIRE_ALLOWANCE: hire_allowance,
+    },
 )

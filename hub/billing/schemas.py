@@ -329,3 +329,5 @@ class BillingRunResult(Struct):
     month: str
     invoices: list[InvoiceSummary]
     skipped: list[str]
+    # What the modules' periodic charges (PERIODIC_CHARGES: rent, …) posted or passed over first.
+    posted: list[str] = []

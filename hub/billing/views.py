@@ -206,7 +206,7 @@ async def billing_run_page(request: Request[Any, Any, Any], settings: SettingsDe
 
 @post("/invoices/billing-run", opt=WRITERS, include_in_schema=False)
 async def billing_run_submit(
-    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, identity: Caller, registry: RegistryDep
 ) -> Template:
     """The same run as ``hubkeeper billing run``: every organisation's open charges supplied up to
     the end of the month, one invoice each; running it again invoices nothing twice."""
@@ -215,7 +215,9 @@ async def billing_run_submit(
     try:
         if not month:
             raise InvalidInput("Choose the month to invoice.", field="month")
-        result = await invoices.billing_run(db, settings, identity, month, issue=form.get("draft") != "yes")
+        result = await invoices.billing_run(
+            db, settings, identity, month, issue=form.get("draft") != "yes", registry=registry
+        )
     except DomainError as exc:
         await db.rollback()
         errors, summary = form_errors(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -689,15 +690,39 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, date(year, number, calendar.monthrange(year, number)[1])
 
 
+# Modules that charge by the period (tenants' rent and service charges) provide, under this name
+# (``hub.modules.Module.provides``), ``async def post(db, settings, actor, first, last) -> list[str]``:
+# it posts (through :func:`hub.billing.post_for_source`, committing its own transactions) every
+# charge for the periods its rules bill in the month ``first``..``last``, once however many runs
+# meet them, and answers a note per thing done or passed over. The billing run calls each before
+# it invoices, so what they post lands on the month's invoices.
+PERIODIC_CHARGES = "billing.periodic_charges"
+
+PeriodicChargesProvider = Callable[[AsyncSession, Settings, Identity, date, date], Awaitable[list[str]]]
+
+
 async def billing_run(
-    db: AsyncSession, settings: Settings, actor: Identity, month: str, *, issue: bool = True
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    month: str,
+    *,
+    issue: bool = True,
+    registry: Registry | None = None,
 ) -> BillingRunResult:
-    """Invoice every organisation's open charges supplied up to the end of ``month``.
+    """Post the modules' periodic charges for ``month`` (with the app's ``registry``: each
+    :data:`PERIODIC_CHARGES` provider), then invoice every organisation's open charges supplied up
+    to the end of ``month``.
 
     Safe to run twice: a second run finds nothing open and invoices nothing. Each organisation's
     invoice is its own transaction, so one failure does not undo the others.
     """
-    _, last = month_bounds(month)
+    first, last = month_bounds(month)
+    posted: list[str] = []
+    if registry is not None:
+        for provider in registry.provided(PERIODIC_CHARGES):
+            posted.extend(await provider(db, settings, actor, first, last))
+            await db.commit()
     org_ids = list(
         await db.scalars(
             select(Charge.organisation_id)
@@ -729,4 +754,4 @@ async def billing_run(
             skipped.append(f"{name}: {exc.detail}")
             continue
         made.append(summary_out(invoice, on))
-    return BillingRunResult(month=month, invoices=made, skipped=skipped)
+    return BillingRunResult(month=month, invoices=made, skipped=skipped, posted=posted)
