@@ -27,6 +27,8 @@ from hub.controllers.health import healthz
 from hub.controllers.organisations import OrganisationController
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module, Registry
+from hub.reports import views as report_views
+from hub.reports.controllers import API_ROUTES as REPORTS_API
 from hub.services import home
 from hub.views import account, admin, auth, icon, organisations
 from hub.web import NavItem
@@ -67,6 +69,8 @@ def _routes() -> list[ControllerRouterHandler]:
         create_static_files_router(path="/static", directories=[STATIC_DIR], opt=PUBLIC),
         *MONEY_API,
         *money_views.ROUTES,
+        *REPORTS_API,
+        *report_views.ROUTES,
     ]
 
 
@@ -108,6 +112,7 @@ CORE = Module(
         # API tokens live on "Your account"; every role may open it (their name in the header).
         NavItem("Your account", "/account", frozenset(ADMIN_ONLY), order=90),
         *money_views.NAV,
+        *report_views.NAV,
     ],
     package_dir=Path(__file__).parent,
     load_models=_load_models,

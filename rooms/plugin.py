@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import rooms.demo
+from hub import reports
 from hub.auth import ALL_ROLES, CAFE_ROLES, STAFF
 from hub.models import Role
 from hub.modules import ChargeSource, IncomeStream, Module
 from hub.web import NavItem
 from rooms.controllers import API_ROUTES
+from rooms.services import reports as room_reports
 from rooms.views import ROUTES
 
 
@@ -38,4 +40,6 @@ ROOMS = Module(
             "booking", "Room booking", "room_hire", link=lambda source_id: f"/desk/bookings/{source_id}"
         )
     ],
+    # The trustees' room figures (hub.reports asks for them by name).
+    provides={reports.UTILISATION: room_reports.utilisation, reports.IMPACT: room_reports.provided_impact},
 )
