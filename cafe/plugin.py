@@ -9,8 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe.controllers import API_ROUTES
+from cafe.services.reports import PROVIDES as TRADING_REPORT
+from cafe.services.reports import cafe_trading
+from cafe.services.takings import ledger_check
 from cafe.views import ROUTES
 from hub.auth import CAFE_ROLES, Identity
+from hub.billing import LEDGER_CHECKS
 from hub.config import Settings
 from hub.models import Role
 from hub.modules import HomePanel, IncomeStream, Module
@@ -36,4 +40,6 @@ CAFE = Module(
     ],
     home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
+    # The trustees' reports ask for the café's trading; the ledger check asks for its proof.
+    provides={TRADING_REPORT: cafe_trading, LEDGER_CHECKS: ledger_check},
 )

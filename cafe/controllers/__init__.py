@@ -4,4 +4,14 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-API_ROUTES: list[ControllerRouterHandler] = []
+from cafe.controllers.menu import MenuController, PictogramController
+from cafe.controllers.till import ReportController, SaleController, SessionController, TillController
+
+API_ROUTES: list[ControllerRouterHandler] = [
+    MenuController,
+    PictogramController,
+    TillController,
+    SessionController,
+    SaleController,
+    ReportController,
+]
