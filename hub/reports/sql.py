@@ -77,7 +77,7 @@ def local_seconds(instant: Any, changes: list[tuple[int, int]]) -> Any:
 
 def weekday(local: Any) -> Any:
     """0 = Monday, from local seconds (1 January 1970 was a Thursday)."""
-    return cast((local / literal(DAY, BigInteger) + 3) % 7, Integer)
+    return cast((local // literal(DAY, BigInteger) + 3) % 7, Integer)
 
 
 def second_of_day(local: Any) -> Any:
