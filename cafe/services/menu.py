@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -135,7 +136,8 @@ async def update_category(
 
 
 def _fields(value: Any) -> dict[str, Any]:
-    return {name: getattr(value, name) for name in value.__struct_fields__}
+    plain: dict[str, Any] = msgspec.to_builtins(value)
+    return plain
 
 
 # -- products -------------------------------------------------------------------------------------
