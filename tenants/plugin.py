@@ -11,7 +11,7 @@ from rooms import HIRE_ALLOWANCE
 from tenants.controllers import API_ROUTES
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
-from tenants.views import ROUTES
+from tenants.views import NAV, ROUTES
 
 
 def _load_models() -> None:
@@ -21,6 +21,7 @@ def _load_models() -> None:
 TENANTS = Module(
     name="tenants",
     routes=[*API_ROUTES, *ROUTES],
+    nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
     income_streams=[

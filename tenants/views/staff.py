@@ -85,6 +85,7 @@ ALERT_KIND_LABELS = {
     "arrears": "Arrears",
 }
 CHARGE_KIND_LABELS = {"rent": "Rent", "service_charge": "Service charge", "allowance": "Meeting-room hours"}
+DEPOSIT_METHODS = [("bank", "Bank transfer"), ("cash", "Cash")]
 DEPOSIT_ACTIONS = [
     ("received", "Received from the tenant"),
     ("returned", "Returned to the tenant"),
@@ -278,9 +279,9 @@ def _unit_data(form: dict[str, str]) -> dict[str, Any]:
         problems.add("name", "Enter the unit's name.")
     if form.get("kind") not in UNIT_KIND_LABELS:
         problems.add("kind", "Choose office, desk or storage.")
-    size = problems.read(_decimal, form.get("area_m2"), "area_m2", what="the floor area", most=MAX_AREA)
-    if size is None and not form.get("area_m2"):
-        problems.add("area_m2", "Enter the floor area in square metres, such as 18.5.")
+    size = problems.read(_decimal, form.get("floor_area"), "floor_area", what="the floor area", most=MAX_AREA)
+    if size is None and not form.get("floor_area"):
+        problems.add("floor_area", "Enter the floor area in square metres, such as 18.5.")
     problems.raise_any()
     features = [f.strip() for f in form.get("features", "").split(",") if f.strip()]
     return {
@@ -299,24 +300,24 @@ def _unit_values(unit: UnitOut) -> dict[str, str]:
         "name": unit.name,
         "kind": unit.kind,
         "floor": unit.floor or "",
-        "area_m2": f"{unit.area_m2:f}".rstrip("0").rstrip(".") if unit.area_m2 is not None else "",
+        "floor_area": f"{unit.area_m2:f}".rstrip("0").rstrip(".") if unit.area_m2 is not None else "",
         "features": ", ".join(unit.features or []),
         "out_of_use": "yes" if unit.out_of_use else "",
         "notes": unit.notes or "",
     }
 
 
-# Schema fields → the inputs on the page that hold them.
+# Schema fields → the inputs on the page that hold them (named so the error summary reads well).
+UNIT_FIELDS = {"area_m2": "floor_area"}
 AGREEMENT_FIELDS = {
     "rent_pence_per_year": "rent",
     "service_charge_pence_per_year": "service_charge",
     "deposit_pence": "deposit",
     "discount_bp": "discount_percent",
     "included_minutes_per_month": "included_hours",
-    "units": "unit_ids",
-    "unit_ids*": "unit_ids",
-    "rent_free": "rent_free_start",
-    "organisation": "organisation_id",
+    "unit_ids": "units",
+    "unit_ids*": "units",
+    "organisation_id": "organisation",
 }
 
 
@@ -326,18 +327,18 @@ def _agreement_data(
     """An agreement's terms as the services take them; InvalidInput names every wrong field.
     (An agreement's tenant is fixed once written: the edit form has no organisation.)"""
     problems = Problems()
-    organisation_id = parse_id(form.get("organisation_id"))
+    organisation_id = parse_id(form.get("organisation"))
     if organisation and organisation_id is None:
-        problems.add("organisation_id", "Choose the tenant organisation.")
+        problems.add("organisation", "Choose the tenant organisation.")
     if form.get("kind") not in KIND_LABELS:
         problems.add("kind", "Choose licence or lease.")
     if form.get("frequency") not in FREQUENCY_LABELS:
         problems.add("frequency", "Choose monthly or quarterly.")
     units = [parse_id(value) for value in unit_ids]
     if not unit_ids:
-        problems.add("unit_ids", "Tick at least one unit.")
+        problems.add("units", "Tick at least one unit.")
     elif any(u is None for u in units):
-        problems.add("unit_ids", "Tick units from the list.")
+        problems.add("units", "Tick units from the list.")
     start = problems.read(parse_day, form.get("start_date"), "start_date")
     end = problems.read(parse_day, form.get("end_date"), "end_date", required=False)
     rent_free_start = problems.read(parse_day, form.get("rent_free_start"), "rent_free_start", required=False)
@@ -389,7 +390,7 @@ def _agreement_values(agreement: AgreementOut) -> tuple[dict[str, str], list[str
     """What the edit form shows for a stored agreement, and its ticked units."""
     hours_value = agreement.included_minutes_per_month / 60
     values = {
-        "organisation_id": str(agreement.organisation_id),
+        "organisation": str(agreement.organisation_id),
         "kind": str(agreement.kind),
         "start_date": agreement.start_date.isoformat(),
         "end_date": agreement.end_date.isoformat() if agreement.end_date else "",
@@ -413,7 +414,7 @@ def _agreement_values(agreement: AgreementOut) -> tuple[dict[str, str], list[str
 
 async def _posted_unit_ids(request: Request[Any, Any, Any]) -> list[str]:
     form = await request.form()
-    return [v.strip() for v in form.getall("unit_ids", []) if isinstance(v, str)][:200]
+    return [v.strip() for v in form.getall("units", []) if isinstance(v, str)][:200]
 
 
 async def _form_choices(
@@ -516,7 +517,7 @@ async def agreement_new(
     values = {"service_charge": "0", "deposit": "0", "included_hours": "0"}
     organisation = parse_id(request.query_params.get("organisation_id"))
     if organisation is not None:
-        values["organisation_id"] = str(organisation)
+        values["organisation"] = str(organisation)
     chosen = [str(u) for u in [parse_id(request.query_params.get("unit_id"))] if u is not None]
     return await _new_form_page(request, db, settings, identity, values=values, chosen_units=chosen)
 
@@ -575,9 +576,7 @@ async def _agreement_page(
         edit_values, edit_units = form, chosen_units or []
     elif form is not None:
         values = form
-    history = (
-        await audit.list_entries(db, object_type="tenant_agreement", object_id=str(agreement.id), per_page=50)
-    ).items
+    history = await _history(db, agreement.id)
     renewal_of = None
     if agreement.renewal_of_id is not None:
         renewal_of = await agreement_service.get_agreement(db, identity, agreement.renewal_of_id)
@@ -610,11 +609,23 @@ async def _agreement_page(
         can_download=identity.role in STAFF,
         deposits_ready=_deposits() is not None,
         deposit_actions=DEPOSIT_ACTIONS,
+        deposit_methods=DEPOSIT_METHODS,
         charges=await _charge_periods(db, agreement.id),
         max_document_bytes=settings.agreement_document_max_bytes,
         **choices,
         **_helpers(settings),
     )
+
+
+async def _history(db: AsyncSession, agreement_id: int) -> list[Any]:
+    """The agreement's audit entries, newest first (its deposit's are kept under "agreement")."""
+    entries = []
+    for object_type in ("tenant_agreement", "agreement"):
+        found = await audit.list_entries(
+            db, object_type=object_type, object_id=str(agreement_id), per_page=50
+        )
+        entries.extend(found.items)
+    return sorted(entries, key=lambda e: e.at, reverse=True)[:50]
 
 
 def _deposits() -> Any:
@@ -951,13 +962,13 @@ async def agreement_deposit(
         problems.add("deposit_action", "Choose received, returned or kept.")
     on = problems.read(parse_day, form.get("deposit_on"), "deposit_on")
     amount = None
-    if action == "kept":
+    if action == "kept" and form.get("deposit_amount"):
         amount = problems.read(_amount, form.get("deposit_amount"), "deposit_amount", blank=None)
     try:
         if deposits is None:
             raise InvalidInput("Deposits cannot be recorded here yet.", field="deposit_action")
         problems.raise_any()
-        await _record_deposit(deposits, db, settings, identity, agreement_id, action, on, amount, form)
+        await _record_deposit(deposits, db, identity, agreement_id, action, on, amount, form)
     except DomainError as exc:
         return await _agreement_page(
             request,
@@ -971,6 +982,7 @@ async def agreement_deposit(
                 "on": "deposit_on",
                 "note": "deposit_note",
                 "action": "deposit_action",
+                "method": "deposit_method",
                 "status": "deposit_action",
             },
             default="deposit_action",
@@ -985,7 +997,6 @@ async def agreement_deposit(
 async def _record_deposit(
     deposits: Any,
     db: AsyncSession,
-    settings: Settings,
     identity: Identity,
     agreement_id: int,
     action: str,
@@ -993,8 +1004,17 @@ async def _record_deposit(
     amount: int | None,
     form: dict[str, str],
 ) -> None:
-    """Hand the deposit to T2's deposits service (the ledger's held-deposits account)."""
-    raise InvalidInput("Deposits cannot be recorded here yet.", field="deposit_action")
+    """Hand the deposit to the deposits service (money held in the ledger, never income)."""
+    await deposits.record(
+        db,
+        identity,
+        agreement_id,
+        action=action,
+        on=on,
+        amount_pence=amount,
+        note=form.get("deposit_note", "")[:1000],
+        method=form.get("deposit_method") or "bank",
+    )
 
 
 @post(
@@ -1094,7 +1114,7 @@ async def unit_create(
         unit = await unit_service.create_unit(db, identity, data)
     except DomainError as exc:
         await db.rollback()
-        errors, summary = renamed(exc, {}, default="name")
+        errors, summary = renamed(exc, UNIT_FIELDS, default="name")
         return render(
             request,
             "tenants/staff/unit_new.html",
@@ -1125,7 +1145,7 @@ async def _unit_page(
     errors: dict[str, str] = {}
     summary = None
     if exc is not None:
-        errors, summary = renamed(exc, {}, default="name")
+        errors, summary = renamed(exc, UNIT_FIELDS, default="name")
     agreements = await agreement_service.agreements_out(
         db, settings, await agreement_service.list_agreements(db, identity, unit_id=unit.id)
     )

@@ -51,9 +51,9 @@ def _agreement_form(
     org_id: int, unit_ids: list[int], start: date, end: date | None, **extra: Any
 ) -> dict[str, Any]:
     form: dict[str, Any] = {
-        "organisation_id": str(org_id),
+        "organisation": str(org_id),
         "kind": "licence",
-        "unit_ids": [str(u) for u in unit_ids],
+        "units": [str(u) for u in unit_ids],
         "start_date": start.isoformat(),
         "end_date": end.isoformat() if end else "",
         "notice_months": "",
@@ -86,7 +86,7 @@ def test_admin_adds_a_unit_which_is_listed_as_available(hub: Hub) -> None:
             "name": "Office 2.14",
             "kind": "office",
             "floor": "2nd",
-            "area_m2": "18.5",
+            "floor_area": "18.5",
             "features": "window, sink",
         },
     )
@@ -104,12 +104,12 @@ def test_unit_form_shows_each_error_beside_its_field_and_writes_nothing(hub: Hub
     response = _post(
         hub,
         "/tenancies/units/new",
-        {"name": "", "kind": "cupboard", "area_m2": "lots"},
+        {"name": "", "kind": "cupboard", "floor_area": "lots"},
         "/tenancies/units/new",
     )
     assert response.status_code == 422
     html = response.text
-    assert _error(html, "name") and _error(html, "kind") and _error(html, "area_m2")
+    assert _error(html, "name") and _error(html, "kind") and _error(html, "floor_area")
     assert 'id="error-summary"' in html
     assert _unit_count(hub) == 0
 
@@ -117,7 +117,7 @@ def test_unit_form_shows_each_error_beside_its_field_and_writes_nothing(hub: Hub
 def test_unit_with_a_name_already_used_is_refused_beside_the_name(hub: Hub) -> None:
     make_unit(hub, "Office 1")
     hub.login_as(Role.ADMIN)
-    response = _post(hub, "/tenancies/units/new", {"name": "Office 1", "kind": "desk", "area_m2": "4"})
+    response = _post(hub, "/tenancies/units/new", {"name": "Office 1", "kind": "desk", "floor_area": "4"})
     assert response.status_code == 409
     assert "already exists" in _error(response.text, "name")
     assert 'value="Office 1"' in response.text  # what was typed is kept
@@ -128,22 +128,26 @@ def test_unit_taken_out_of_use_shows_so_and_the_change_is_in_its_history(hub: Hu
     unit_id = make_unit(hub, "Store B", area_m2="6")
     hub.login_as(Role.ADMIN)
     path = f"/tenancies/units/{unit_id}"
-    response = _post(hub, path, {"name": "Store B", "kind": "storage", "area_m2": "6", "out_of_use": "yes"})
+    response = _post(
+        hub, path, {"name": "Store B", "kind": "storage", "floor_area": "6", "out_of_use": "yes"}
+    )
     assert response.status_code == 303, response.text
     page = hub.client.get(path).text
     assert "Out of use" in page
     assert "Change history" in page and "Changed unit Store B" in page
     # Back in use: no longer out of use.
-    _post(hub, path, {"name": "Store B", "kind": "storage", "area_m2": "6"})
+    _post(hub, path, {"name": "Store B", "kind": "storage", "floor_area": "6"})
     assert ">Available<" in hub.client.get("/tenancies/units").text
 
 
 def test_bad_area_on_edit_is_refused_and_nothing_changes(hub: Hub) -> None:
     unit_id = make_unit(hub, "Desk 3", area_m2="3")
     hub.login_as(Role.ADMIN)
-    response = _post(hub, f"/tenancies/units/{unit_id}", {"name": "Desk 3", "kind": "desk", "area_m2": "-2"})
+    response = _post(
+        hub, f"/tenancies/units/{unit_id}", {"name": "Desk 3", "kind": "desk", "floor_area": "-2"}
+    )
     assert response.status_code == 422
-    assert _error(response.text, "area_m2")
+    assert _error(response.text, "floor_area")
     unit = hub.run(lambda db: units.get_unit(db, unit_id))
     assert str(unit.area_m2) == "3.00"
 
@@ -227,8 +231,8 @@ def test_end_needs_a_date_and_a_reason(hub: Hub) -> None:
         ({"end_date": "2026-01-01", "start_date": "2026-06-01"}, "end_date"),  # end before start
         ({"rent": "-100"}, "rent"),  # rent below zero
         ({"rent_free_start": "2025-01-01", "rent_free_end": "2026-07-31"}, "rent_free_start"),  # outside
-        ({"unit_ids": []}, "unit_ids"),
-        ({"organisation_id": ""}, "organisation_id"),
+        ({"units": []}, "units"),
+        ({"organisation": ""}, "organisation"),
         ({"discount_percent": "20", "discount_reason": ""}, "discount_reason"),
         ({"discount_percent": "120", "discount_reason": "Charity"}, "discount_percent"),
         ({"end_date": "", "notice_months": ""}, "notice_months"),  # rolling needs a notice period
@@ -259,7 +263,7 @@ def test_a_unit_already_let_for_those_dates_is_refused(hub: Hub) -> None:
         _agreement_form(second, [unit], date(2027, 1, 1), date(2027, 12, 31)),
     )
     assert response.status_code == 409
-    assert "already let" in _error(response.text, "unit_ids")
+    assert "already let" in _error(response.text, "units")
     assert _agreement_count(hub) == 1
 
 
@@ -272,7 +276,7 @@ def test_editing_the_terms_keeps_the_tenant_and_records_the_change(hub: Hub) -> 
     form = _agreement_form(
         org, [unit], date(2026, 4, 1), date(2028, 3, 31), rent="13,500", frequency="monthly"
     )
-    form.pop("organisation_id")
+    form.pop("organisation")
     saved = _post(hub, path, form)
     assert saved.status_code == 303, saved.text
     page = hub.client.get(path).text
@@ -397,6 +401,50 @@ def test_a_document_over_the_limit_is_refused(hub: Hub) -> None:
     assert agreement.document_stored_name is None
 
 
+def test_deposit_received_then_part_kept_with_a_reason(hub: Hub) -> None:
+    pytest.importorskip("tenants.services.deposits")
+    org = hub.make_org("Fleetwood Food Bank")
+    unit = make_unit(hub, "Office 20")
+    agreement_id = make_agreement(
+        hub, org, [unit], date(2026, 4, 1), date(2028, 3, 31), deposit_pence=150_000
+    )
+    hub.login_as(Role.ADMIN)
+    path = f"/tenancies/agreements/{agreement_id}"
+    received = _post(
+        hub,
+        f"{path}/deposit",
+        {"deposit_action": "received", "deposit_on": "2026-04-01", "deposit_method": "bank"},
+    )
+    assert received.status_code == 303, received.text
+    no_reason = _post(
+        hub,
+        f"{path}/deposit",
+        {"deposit_action": "kept", "deposit_on": "2026-11-01", "deposit_amount": "200"},
+    )
+    assert no_reason.status_code == 422 and _error(no_reason.text, "deposit_note")
+    kept = _post(
+        hub,
+        f"{path}/deposit",
+        {
+            "deposit_action": "kept",
+            "deposit_on": "2026-11-01",
+            "deposit_amount": "200",
+            "deposit_note": "Repainting",
+        },
+    )
+    assert kept.status_code == 303, kept.text
+    page = hub.client.get(path).text
+    assert "1 Apr 2026" in page and "£200.00 on 1 Nov 2026" in page and "Repainting" in page
+    too_much = _post(
+        hub,
+        f"{path}/deposit",
+        {"deposit_action": "kept", "deposit_on": "2026-11-02", "deposit_amount": "5000", "deposit_note": "x"},
+    )
+    assert too_much.status_code in (409, 422)
+    agreement = hub.run(lambda db: agreements.get_agreement(db, SYSTEM, agreement_id))
+    assert agreement.deposit_kept_pence == 20_000
+
+
 # --- the list and the alerts ----------------------------------------------------------------------------
 
 
@@ -466,7 +514,7 @@ def test_receptionist_and_trustee_read_without_forms_and_cannot_post(hub: Hub, r
     assert refused.status_code == 403
     refused = hub.client.post(
         "/tenancies/units/new",
-        data={"_csrf": token, "name": "Sneaky", "kind": "desk", "area_m2": "2"},
+        data={"_csrf": token, "name": "Sneaky", "kind": "desk", "floor_area": "2"},
         follow_redirects=False,
     )
     assert refused.status_code == 403
