@@ -26,7 +26,9 @@ ROOMS = Module(
     routes=[*API_ROUTES, *ROUTES],
     nav=[
         NavItem("Desk", "/desk", frozenset(STAFF), order=10),
-        NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE, Role.TENANT}), order=10),
+        NavItem("Bookings", "/calendar", frozenset({Role.TRUSTEE}), order=10),
+        # A tenant's own bookings are "My bookings" (the tenant portal); the building's day is this.
+        NavItem("Building calendar", "/calendar", frozenset({Role.TENANT}), order=13),
         NavItem("What's on", "/whats-on", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=15),
         # Café staff work the till (DESIGN §6): they have no bookings to follow.
         NavItem("My calendars", "/account/calendars", frozenset(ALL_ROLES - CAFE_ROLES), order=88),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from tenants.views import staff
+from tenants.views import portal, staff
 
-ROUTES: list[ControllerRouterHandler] = [*staff.ROUTES]
-NAV = [*staff.NAV]
+ROUTES: list[ControllerRouterHandler] = [*staff.ROUTES, *portal.ROUTES]
+NAV = [*staff.NAV, *portal.NAV]

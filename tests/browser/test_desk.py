@@ -157,7 +157,7 @@ def test_receptionist_books_a_free_slot_and_checks_it_in(page: Any, live_server:
 
 def test_tenant_sees_the_building_read_only(page: Any, live_server: str) -> None:
     sign_in(page, live_server, "tenant@hub.test", "tenant-demo-pass")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Building calendar").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Bookings")
     assert page.locator("a.slot").count() == 0  # nothing to book or open from here

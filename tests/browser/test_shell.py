@@ -46,7 +46,18 @@ EXPECTED_NAV = {
         "Aged debt",
         "My calendars",
     ],
-    "tenant": ["Home", "Bookings", "What's on", "Invoices", "My calendars"],
+    # Issue 13 item 6: the tenant portal's pages; the building's day is its calendar, not "Bookings".
+    "tenant": [
+        "Home",
+        "My bookings",
+        "Book a room",
+        "Building calendar",
+        "What's on",
+        "Agreement",
+        "Invoices",
+        "Statement",
+        "My calendars",
+    ],
     # Issue 12: café staff see only what they can use (DESIGN §6: the till and their own account,
     # which is behind their name in the header, as for everyone).
     "cafe": ["Home"],

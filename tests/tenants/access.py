@@ -77,6 +77,17 @@ ACCESS: dict[str, Rule] = {
         "POST /tenancies/units/new",
         "POST /tenancies/units/{unit_id}",
     ),
+    # Issue 13 item 6, the tenant portal (role tenant): its own bookings, booking a tenant-bookable
+    # room with the live quote, its agreement and its statement, all of its own organisation. Staff
+    # have the desk and the tenancies pages for these; trustees read, they do not book.
+    "tenants: the tenant portal": rule(
+        {TENANT},
+        "GET /my/bookings",
+        "GET /my/book-a-room",
+        "POST /my/book-a-room",
+        "GET /my/agreement",
+        "GET /my/statement",
+    ),
 }
 
 PATH_VALUES: dict[str, str] = {"unit_id": "987654", "agreement_id": "987654"}
