@@ -151,6 +151,9 @@ class Agreement(Base):
     permitted_use: Mapped[str] = mapped_column(Text, default="")
     insurance_expires_on: Mapped[date | None] = mapped_column(Date)
     included_minutes_per_month: Mapped[int] = mapped_column(Integer, default=0)
+    # The day it was activated (None: never in force, e.g. a draft ended before signing). With the
+    # dates, it says which agreements held their units on a day, past ones included.
+    activated_on: Mapped[date | None] = mapped_column(Date)
     notice_given_on: Mapped[date | None] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(Text)

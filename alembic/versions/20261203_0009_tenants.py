@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("permitted_use", sa.Text(), nullable=False),
         sa.Column("insurance_expires_on", sa.Date(), nullable=True),
         sa.Column("included_minutes_per_month", sa.Integer(), nullable=False),
+        sa.Column("activated_on", sa.Date(), nullable=True),
         sa.Column("notice_given_on", sa.Date(), nullable=True),
         sa.Column("ended_on", sa.Date(), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=True),

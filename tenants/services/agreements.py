@@ -26,7 +26,6 @@ from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.models import Organisation, Role
 from hub.services import audit
 from tenants.models import (
-    LIVE_AGREEMENT_STATUSES,
     Agreement,
     AgreementBreak,
     AgreementStatus,
@@ -313,7 +312,9 @@ async def _units_free(
     if missing:
         raise InvalidInput(f"no unit with id {missing[0]}", field="unit_ids")
     overlap = [
-        Agreement.status.in_(LIVE_AGREEMENT_STATUSES),
+        # Agreements that came into force (active, under notice, or ended: an ended one's end date
+        # is the day it ended) hold their units for their dates; a draft holds nothing yet.
+        Agreement.activated_on.is_not(None),
         or_(Agreement.end_date.is_(None), Agreement.end_date >= start),
         agreement_units.c.unit_id.in_(wanted),
     ]
@@ -502,6 +503,7 @@ async def activate(db: AsyncSession, settings: Settings, actor: Identity, agreem
         db, [u.id for u in agreement.units], agreement.start_date, agreement.end_date, except_id=agreement.id
     )
     agreement.status = AgreementStatus.ACTIVE.value
+    agreement.activated_on = settings.today()
     agreement.updated_at = utcnow()
     audit.record(
         db,
@@ -574,7 +576,7 @@ async def end_agreement(
     )
     if not reason.strip():
         raise InvalidInput("must not be blank", field="reason")
-    was_draft = agreement.status == AgreementStatus.DRAFT.value
+    was_draft = agreement.activated_on is None
     if not was_draft and ended_on < agreement.start_date:
         raise InvalidInput("must not be before the start date", field="ended_on")
     before = {"status": agreement.status, "end_date": agreement.end_date, "ended_on": None}

@@ -18,7 +18,14 @@ from hub.errors import Conflict, InvalidInput
 from hub.models import Organisation
 from hub.queries import get_or_404
 from hub.services import audit
-from tenants.models import LIVE_AGREEMENT_STATUSES, Agreement, Unit, UnitStatus, agreement_units
+from tenants.models import (
+    LIVE_AGREEMENT_STATUSES,
+    Agreement,
+    AgreementStatus,
+    Unit,
+    UnitStatus,
+    agreement_units,
+)
 from tenants.schemas import UnitCreate, UnitOut, UnitUpdate
 
 MAX_AREA = Decimal("9999999.99")
@@ -34,9 +41,12 @@ class Holder:
 
 
 def live_on(day: date) -> Any:
-    """SQL: an agreement that holds its units on ``day`` (active or under notice, and in its dates)."""
+    """SQL: an agreement that holds its units on ``day``: one that came into force (active, under
+    notice, or since ended) and whose dates cover the day. Ending sets the end date to the day it
+    ended, so an ended agreement holds its units for the past it covered, and no longer."""
     return and_(
-        Agreement.status.in_(LIVE_AGREEMENT_STATUSES),
+        Agreement.status.in_((*LIVE_AGREEMENT_STATUSES, AgreementStatus.ENDED.value)),
+        Agreement.activated_on.is_not(None),
         Agreement.start_date <= day,
         or_(Agreement.end_date.is_(None), Agreement.end_date >= day),
     )

@@ -3,9 +3,10 @@ tenants tests; import ``make_unit`` / ``make_agreement`` or use the ``tenancy`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +17,15 @@ from hub.models import OrganisationKind
 from tenants.models import AgreementKind, Frequency, UnitKind
 from tenants.schemas import AgreementCreate, UnitCreate
 from tenants.services import agreements, units
-from tests.conftest import Hub
+from tests.conftest import Hub, base_settings
 
 SYSTEM = Identity.system("test")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Uploaded files (signed agreements) go to the test's own folder, never the working tree."""
+    return replace(base_settings(database_url), data_dir=tmp_path / "data")
 
 
 def hub_settings(hub: Hub) -> Settings:
