@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.billing import PERIODIC_CHARGES
-from hub.models import Role
-from hub.modules import ChargeSource, HomePanel, IncomeStream, Module
+from hub.billing import LEDGER_CHECKS, PERIODIC_CHARGES
+from hub.modules import ChargeSource, IncomeStream, Module
 from rooms import HIRE_ALLOWANCE
 from tenants.controllers import API_ROUTES
+from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
-from tenants.views import NAV, ROUTES, portal
+from tenants.views import ROUTES
 
 
 def _load_models() -> None:
@@ -22,11 +22,8 @@ def _load_models() -> None:
 TENANTS = Module(
     name="tenants",
     routes=[*API_ROUTES, *ROUTES],
-    nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
-    # The tenant portal's home: agreement, hours, bookings, balance (before the address card).
-    home_panels=[HomePanel("tenants/portal_home.html", frozenset({Role.TENANT}), portal.home_panel, order=5)],
     income_streams=[
         IncomeStream("rent", "Rent and licence fees", "Income from charitable activities"),
         IncomeStream("service_charge", "Service charges", "Income from charitable activities"),
@@ -40,5 +37,6 @@ TENANTS = Module(
     provides={
         PERIODIC_CHARGES: post_periodic_charges,
         HIRE_ALLOWANCE: hire_allowance,
+        LEDGER_CHECKS: deposits.check,
     },
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from tenants.controllers.agreements import AgreementController
+from tenants.controllers.money import MoneyController
 from tenants.controllers.units import UnitController
 
-API_ROUTES: list[ControllerRouterHandler] = [UnitController, AgreementController]
+API_ROUTES: list[ControllerRouterHandler] = [UnitController, AgreementController, MoneyController]

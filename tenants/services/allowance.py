@@ -167,17 +167,36 @@ async def used_bookings(
     return found
 
 
+def _covers_month(agreement: Agreement, first: date) -> bool:
+    last_day = agreement.ended_on or agreement.end_date
+    return (
+        agreement.status in BILLED_STATUSES
+        and agreement.start_date <= month_last(first)
+        and (last_day is None or last_day >= first)
+    )
+
+
 def _minutes_inside(start_at: datetime, end_at: datetime, start: datetime, end: datetime) -> int:
     seconds = (min(end_at, end) - max(start_at, start)).total_seconds()
     return max(0, int(seconds) // 60)
 
 
 async def usage(
-    db: AsyncSession, settings: Settings, organisation_id: int, month_first: date
+    db: AsyncSession,
+    settings: Settings,
+    organisation_id: int,
+    month_first: date,
+    *,
+    agreement: Agreement | None = None,
 ) -> AllowanceUsage:
-    """This month's included, used, left and over minutes for the organisation (see the module)."""
+    """The month's included, used, left and over minutes for the organisation (see the module):
+    included by its agreement in force that month, or by ``agreement`` if given (none if that
+    agreement does not cover the month)."""
     first = month_first.replace(day=1)
-    agreement = await agreement_for_month(db, organisation_id, first)
+    if agreement is None:
+        agreement = await agreement_for_month(db, organisation_id, first)
+    elif not _covers_month(agreement, first):
+        agreement = None
     included = agreement.included_minutes_per_month if agreement is not None else 0
     used = sum(b.minutes for b in await used_bookings(db, organisation_id, first, settings.zone))
     return AllowanceUsage(

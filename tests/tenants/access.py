@@ -41,6 +41,14 @@ ACCESS: dict[str, Rule] = {
     ),
     # Issue 13 item 5: the alerts are the office's work list; trustees read everything.
     "tenants: alerts": rule({ADMIN, RECEPTIONIST, TRUSTEE}, "GET /api/v1/agreements/alerts"),
+    # Issue 13 item 2 (deposit "received, returned or kept, with dates") is part of the agreement,
+    # which the admin manages (DESIGN §6: admin "rooms, rates, agreements"); money held moves only
+    # at the admin's hand. Item 6: the tenant reads its own hours used and left, as do the office
+    # and trustees (trustees read everything); another organisation's answers 404.
+    "tenants: deposits": rule({ADMIN}, "POST /api/v1/agreements/{agreement_id}/deposit"),
+    "tenants: meeting-room allowance": rule(
+        {ADMIN, RECEPTIONIST, TRUSTEE, TENANT}, "GET /api/v1/agreements/{agreement_id}/allowance"
+    ),
     # The tenancies pages (issue 13 items 1, 2, 5, 7: "admin pages for units and agreements" and
     # the alerts page). Reading them is the office's and the trustees' (DESIGN §6: trustees read
     # everything); a tenant reads its own agreement in its portal, never the building's list;
