@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.billing import LEDGER_CHECKS, PERIODIC_CHARGES
-from hub.modules import ChargeSource, IncomeStream, Module
+from hub.models import Role
+from hub.modules import ChargeSource, HomePanel, IncomeStream, Module
 from rooms import HIRE_ALLOWANCE
 from tenants.controllers import API_ROUTES
 from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
-from tenants.views import ROUTES
+from tenants.views import NAV, ROUTES, portal
 
 
 def _load_models() -> None:
@@ -22,8 +23,11 @@ def _load_models() -> None:
 TENANTS = Module(
     name="tenants",
     routes=[*API_ROUTES, *ROUTES],
+    nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
+    # The tenant portal's home: agreement, hours, bookings, balance (before the address card).
+    home_panels=[HomePanel("tenants/portal_home.html", frozenset({Role.TENANT}), portal.home_panel, order=5)],
     income_streams=[
         IncomeStream("rent", "Rent and licence fees", "Income from charitable activities"),
         IncomeStream("service_charge", "Service charges", "Income from charitable activities"),
