@@ -66,7 +66,7 @@ def place(reports_hub: Hub) -> Place:
                 visibility="private",
             ),
             # 2. The combined hall on the last Tuesday (after the clocks changed): 11:00–14:00 BST,
-            #    1 h morning and 2 h afternoon, in Hall A and Hall B both; attendance expected, never checked in.
+            #    1 h morning and 2 h afternoon, in Hall A and Hall B both; 20 expected, never checked in.
             dict(
                 room_id=main,
                 organisation_id=vcse,
