@@ -158,7 +158,9 @@ async def hire_price(
             allowance: HireAllowance = provider
             answer = await allowance(db, organisation_id, room.id, start, end, exclude_booking_id)
             if isinstance(answer, AllowanceAnswer):
-                description = f"{room.name}: {answer.note}"
+                # As the rates read ("Meeting Room 1, 2h at £12.00/hour, ..."): the room, then why.
+                note = answer.note.strip()
+                description = f"{room.name}, {note[:1].lower()}{note[1:]}" if note else room.name
                 if len(description) > DESCRIPTION_LIMIT:
                     description = description[: DESCRIPTION_LIMIT - 1] + "…"
                 return Price(band, description, 0, 0, allowance_note=answer.note)

@@ -103,7 +103,7 @@ def test_a_tenant_books_a_tenant_room_free_within_its_hours_and_it_says_so(
     body = made.json()
     assert body["status"] == "confirmed" and body["organisation_id"] == building.charity
     assert body["price_net_pence"] == 0 and body["vat_pence"] == 0
-    assert "2h left this month" in body["price_description"]
+    assert body["price_description"] == "Meeting Room, within the included hours: 2h left this month"
     # The booking's hire charge on the money path is zero too, and its line says why.
     charges = hub.client.get("/api/v1/charges", params={"organisation_id": building.charity}, headers=tenant)
     mine = [c for c in charges.json()["items"] if c.get("source_id") == str(body["id"])]
@@ -381,6 +381,7 @@ def test_a_tenant_opens_its_own_booking_and_cancels_it_on_its_page(
     assert done.status_code == 303
     after = hub.client.get(f"/my/bookings/{booking_id}")
     assert "Cancelled" in after.text and "Meeting moved online" in after.text
+    assert "Nothing to pay; any included hours it used are given back" in after.text
     assert 'action="/my/bookings/' not in after.text
 
 
