@@ -8,11 +8,14 @@ from pathlib import Path
 from hub.billing import LEDGER_CHECKS, PERIODIC_CHARGES
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module
+from hub.reports import OCCUPANCY
 from rooms import HIRE_ALLOWANCE
+from tenants.cli import tenants as tenants_commands
 from tenants.controllers import API_ROUTES
 from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
+from tenants.services.occupancy import occupancy
 from tenants.views import NAV, ROUTES, portal
 
 
@@ -26,6 +29,7 @@ TENANTS = Module(
     nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
+    cli=[tenants_commands],
     # The tenant portal's home: agreement, hours, bookings, balance (before the address card).
     home_panels=[HomePanel("tenants/portal_home.html", frozenset({Role.TENANT}), portal.home_panel, order=5)],
     income_streams=[
@@ -41,6 +45,7 @@ TENANTS = Module(
     provides={
         PERIODIC_CHARGES: post_periodic_charges,
         HIRE_ALLOWANCE: hire_allowance,
+        OCCUPANCY: occupancy,
         LEDGER_CHECKS: deposits.check,
     },
 )

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from msgspec import UNSET
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
@@ -40,7 +40,7 @@ class Holder:
     organisation_name: str
 
 
-def live_on(day: date) -> Any:
+def live_on(day: date | ColumnElement[Any]) -> ColumnElement[bool]:
     """SQL: an agreement that holds its units on ``day``: one that came into force (active, under
     notice, or since ended) and whose dates cover the day. Ending sets the end date to the day it
     ended, so an ended agreement holds its units for the past it covered, and no longer."""
