@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cafe import demo
 from cafe.controllers import API_ROUTES
 from cafe.services.reports import PROVIDES as TRADING_REPORT
 from cafe.services.reports import cafe_trading
@@ -34,6 +35,7 @@ CAFE = Module(
     routes=[*API_ROUTES, *ROUTES],
     package_dir=Path(__file__).parent,
     load_models=load_models,
+    demo=demo.seed,
     nav=[
         NavItem("Till", "/till", CAFE_ROLES | {Role.ADMIN}, order=30),
         NavItem("Café menu", "/cafe/menu", frozenset({Role.CAFE_SUPERVISOR, Role.ADMIN}), order=32),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe.models import (
@@ -23,6 +23,7 @@ from cafe.models import (
     TillSession,
 )
 from cafe.schemas import CafeTrading
+from cafe.services.takings import GIVEN
 from hub.config import Settings
 
 PROVIDES = "reports.cafe_trading"
@@ -97,10 +98,10 @@ async def cafe_trading(db: AsyncSession, settings: Settings, first: date, last: 
         bool(given): (int(units or 0), int(value or 0))
         for given, units, value in (
             await db.execute(
-                select(PifMovement.units > 0, func.sum(PifMovement.units), func.sum(PifMovement.value_pence))
+                select(GIVEN, func.sum(PifMovement.units), func.sum(PifMovement.value_pence))
                 .join(Sale, Sale.id == PifMovement.sale_id)
                 .where(*done)
-                .group_by(PifMovement.units > 0)
+                .group_by(GIVEN)
             )
         ).all()
     }
@@ -145,24 +146,24 @@ async def cafe_trading(db: AsyncSession, settings: Settings, first: date, last: 
     ]
 
     months = _months(first, last)
-    # Which month a sale falls in, by the local midnights that begin each month after the first.
+    # Which month a sale falls in, by the local midnights that begin each month after the first
+    # (grouped by its label, so PostgreSQL groups by the very expression it selects).
     bucket = (
         case(
-            *[(Sale.rung_at < _start(settings, nxt), literal(i)) for i, nxt in enumerate(months[1:])],
-            else_=literal(len(months) - 1),
+            *[
+                (Sale.rung_at < _start(settings, nxt), literal_column(str(i)))
+                for i, nxt in enumerate(months[1:])
+            ],
+            else_=literal_column(str(len(months) - 1)),
         )
         if len(months) > 1
-        else literal(0)
-    )
+        else literal_column("0")
+    ).label("month")
     by_bucket = {
         int(index): (int(gross or 0), int(n or 0))
         for index, gross, n in (
             await db.execute(
-                select(
-                    bucket.label("month"),
-                    func.sum(Sale.total_pence - Sale.gift_pence),
-                    func.count(),
-                )
+                select(bucket, func.sum(Sale.total_pence - Sale.gift_pence), func.count())
                 .where(*done)
                 .group_by(bucket)
             )

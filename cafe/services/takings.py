@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe.models import (
@@ -33,6 +33,9 @@ from hub.billing.models import LedgerEntry
 from hub.config import Settings
 
 STREAM = "cafe"
+# Gifts into the pool (units > 0) apart from redemptions; a literal, not a bound parameter, so that
+# PostgreSQL sees the same expression in SELECT and GROUP BY.
+GIVEN = (PifMovement.units > literal_column("0")).label("given")
 SOURCE_TYPE = "cafe_session"
 
 
@@ -174,13 +177,13 @@ async def takings(db: AsyncSession, session_ids: Iterable[int] | None = None) ->
             Sale.session_id,
             select(
                 Sale.session_id,
-                PifMovement.units > 0,
+                GIVEN,
                 func.sum(PifMovement.units),
                 func.sum(PifMovement.value_pence),
             )
             .join(Sale, Sale.id == PifMovement.sale_id)
             .where(done)
-            .group_by(Sale.session_id, PifMovement.units > 0),
+            .group_by(Sale.session_id, GIVEN),
         )
     )
     for session_id, given, units, value in pool_rows.all():
