@@ -125,6 +125,11 @@ def percent(bp: int | None) -> str:
     return f"{(bp or 0) / 100:g}%"
 
 
+def after_discount(pence: int, discount_bp: int) -> int:
+    """A yearly amount less a discount in basis points, rounded half-up to the penny."""
+    return (pence * (10_000 - discount_bp) * 2 + 10_000) // 20_000
+
+
 def hours(minutes: int | None) -> str:
     value = (minutes or 0) / 60
     return f"{value:g} hour{'' if value == 1 else 's'}"
@@ -191,6 +196,7 @@ def _helpers(settings: Settings) -> dict[str, Any]:
         "day": day,
         "area": area,
         "percent": percent,
+        "after_discount": after_discount,
         "hours": hours,
         "file_size": file_size,
         "term": term,

@@ -122,7 +122,13 @@ def test_admin_adds_a_unit_writes_an_agreement_activates_and_ends_it(page: Any, 
     assert "Ended AGR-" in history and "Activated AGR-" in history
     _check(page, "tenancies-agreement-ended")
 
-    # The alerts page reads, with a link to each agreement.
+    # The lists: the ended licence among all agreements, its unit let only to its last day.
+    page.goto(f"{base}/tenancies?status=")
+    assert page.get_by_role("link", name=heading.split(" · ")[0]).is_visible()
+    _check(page, "tenancies-list-all")
+    page.goto(f"{base}/tenancies/units")
+    assert UNIT in page.locator("table").inner_text()
+    _check(page, "tenancies-units-after")
     page.goto(f"{base}/tenancies/alerts")
     _check(page, "tenancies-alerts")
 
