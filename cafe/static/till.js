@@ -172,6 +172,7 @@
             function (answer) {
               setOnline(true);
               if (answer.ok) {
+                state.lastSent = record.body.uuid;
                 if (state.pendingReceipt === record.body.uuid) showReceipt(answer.data, record.body.uuid);
                 return dequeue(record.seq).then(function () { return step(index + 1); });
               }
@@ -180,6 +181,12 @@
                 return null; // try again later, in the same order
               }
               var detail = (answer.data && (answer.data.detail || answer.data.title)) || "The server refused this sale.";
+              state.lastProblem = { uuid: record.body.uuid, detail: detail };
+              if (state.pendingReceipt === record.body.uuid) {
+                var line = $("receipt-state");
+                if (line) line.textContent = "Not recorded: " + detail + " Show your supervisor.";
+                $("change").textContent = "Stop: this sale was not recorded";
+              }
               return markProblem(record, detail).then(function () { return step(index + 1); });
             },
             function () {
@@ -752,6 +759,7 @@
   }
 
   function finish(tenders) {
+    state.pendingReceipt = null;
     var b = state.basket;
     var sale = {
       uuid: uuid(),

@@ -11,7 +11,7 @@ from litestar import Response
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
-from cafe.views import till
+from cafe.views import menu_pages, session_pages, till
 from hub.auth import PUBLIC
 
 STATIC_DIR = Path(__file__).parent.parent / "static"
@@ -31,4 +31,4 @@ STATIC = create_static_files_router(
     after_request=_service_worker_scope,
 )
 
-ROUTES: list[ControllerRouterHandler] = [STATIC, till.till_page]
+ROUTES: list[ControllerRouterHandler] = [STATIC, till.till_page, *menu_pages.ROUTES, *session_pages.ROUTES]

@@ -18,6 +18,29 @@ ACCESS: dict[str, Rule] = {
     "cafe pages: the till and what staff read": rule(
         TILL_PEOPLE,
         "GET /till",
+        "GET /till/allergens",
+        "GET /till/sessions",
+        "GET /till/sales/{sale_uuid}",
+    ),
+    # "Trustees read reports (GET) only" (CAFE_SPEC.md; DESIGN §6 "read every report").
+    "cafe pages: a session's X/Z report": rule(
+        TILL_PEOPLE | {TRUSTEE}, "GET /till/sessions/{session_id}/report"
+    ),
+    # "a cafe_supervisor also opens/closes sessions, refunds and voids" and edits the menu.
+    "cafe pages: what a supervisor does": rule(
+        SUPERVISORS,
+        "POST /till/sessions",
+        "GET /till/sessions/{session_id}/close",
+        "POST /till/sessions/{session_id}/close",
+        "POST /till/sales/{sale_uuid}/refund",
+        "POST /till/sales/{sale_uuid}/void",
+        "GET /cafe/menu",
+        "GET /cafe/menu/new",
+        "POST /cafe/menu/new",
+        "GET /cafe/menu/{product_id}",
+        "POST /cafe/menu/{product_id}",
+        "POST /cafe/menu/{product_id}/availability",
+        "POST /cafe/menu/{product_id}/picture",
     ),
 }
 
