@@ -21,6 +21,8 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import ADMIN_ONLY, STAFF, Identity, roles
+from hub.billing.schemas import ChargeOut
+from hub.billing.services import charges
 from hub.config import Settings
 from hub.deps import Caller, Db, SettingsDep
 from hub.errors import DomainError, InvalidInput
@@ -43,6 +45,7 @@ from tenants.schemas import (
     UnitUpdate,
 )
 from tenants.services import agreements as agreement_service
+from tenants.services import billing
 from tenants.services import units as unit_service
 
 READERS = roles(STAFF, Role.TRUSTEE)
@@ -84,7 +87,6 @@ ALERT_KIND_LABELS = {
     "insurance_expiry": "Insurance",
     "arrears": "Arrears",
 }
-CHARGE_KIND_LABELS = {"rent": "Rent", "service_charge": "Service charge", "allowance": "Meeting-room hours"}
 DEPOSIT_METHODS = [("bank", "Bank transfer"), ("cash", "Cash")]
 DEPOSIT_ACTIONS = [
     ("received", "Received from the tenant"),
@@ -206,7 +208,6 @@ def _helpers(settings: Settings) -> dict[str, Any]:
         "unit_kinds": UNIT_KIND_LABELS,
         "unit_statuses": UNIT_STATUS_LABELS,
         "alert_kinds": ALERT_KIND_LABELS,
-        "charge_kinds": CHARGE_KIND_LABELS,
         "vat_words": _vat_words(settings),
         "today": settings.today(),
     }
@@ -582,7 +583,8 @@ async def _agreement_page(
         edit_values, edit_units = form, chosen_units or []
     elif form is not None:
         values = form
-    history = await _history(db, agreement.id)
+    # The change history is the office's, as on an organisation's page (trustees read the terms).
+    history = await _history(db, agreement.id) if identity.role in STAFF else None
     renewal_of = None
     if agreement.renewal_of_id is not None:
         renewal_of = await agreement_service.get_agreement(db, identity, agreement.renewal_of_id)
@@ -616,7 +618,7 @@ async def _agreement_page(
         deposits_ready=_deposits() is not None,
         deposit_actions=DEPOSIT_ACTIONS,
         deposit_methods=DEPOSIT_METHODS,
-        charges=await _charge_periods(db, agreement.id),
+        charges=await _charges(db, identity, agreement.id),
         max_document_bytes=settings.agreement_document_max_bytes,
         **choices,
         **_helpers(settings),
@@ -643,16 +645,10 @@ def _deposits() -> Any:
     return deposits
 
 
-async def _charge_periods(db: AsyncSession, agreement_id: int) -> list[Any] | None:
-    """The periods billed so far (T2's charge periods), or None before billing exists."""
-    try:
-        from tenants.services import billing  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    periods = getattr(billing, "periods_for", None)
-    if periods is None:
-        return None
-    return list(await periods(db, agreement_id))
+async def _charges(db: AsyncSession, identity: Identity, agreement_id: int) -> list[ChargeOut]:
+    """Everything the agreement has been charged so far (rent, service charge, hours beyond the
+    allowance), newest first, as money records it: each period's charge with its invoice."""
+    return await charges.charges_for_source(db, identity, billing.SOURCE_TYPE, str(agreement_id))
 
 
 @get("/tenancies/agreements/{agreement_id:int}", opt=READERS, include_in_schema=False)

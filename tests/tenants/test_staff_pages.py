@@ -445,6 +445,28 @@ def test_deposit_received_then_part_kept_with_a_reason(hub: Hub) -> None:
     assert agreement.deposit_kept_pence == 20_000
 
 
+def test_charges_from_the_billing_run_are_listed_on_the_agreement(hub: Hub) -> None:
+    from hub.billing.services import charges as money_charges
+    from tenants.services import billing
+
+    org = hub.make_org("Fleetwood Food Bank")
+    unit = make_unit(hub, "Office 21")
+    agreement_id = make_agreement(hub, org, [unit], date(2026, 4, 1), date(2028, 3, 31))
+    settings = hub_settings(hub)
+    hub.run(
+        lambda db: billing.post_periodic_charges(db, settings, SYSTEM, date(2026, 6, 1), date(2026, 6, 30))
+    )
+    posted = hub.run(lambda db: money_charges.charges_for_source(db, SYSTEM, "agreement", str(agreement_id)))
+    assert posted, "the June run charges the quarter from 24 June"
+    hub.login_as(Role.RECEPTIONIST)
+    page = hub.client.get(f"/tenancies/agreements/{agreement_id}").text
+    section = page.split('id="charges"')[1].split("</section>")[0]
+    for charge in posted:
+        assert charge.description in section
+        assert f"£{charge.gross_pence // 100:,}.{charge.gross_pence % 100:02d}" in section
+    assert "Not yet invoiced" in section
+
+
 # --- the list and the alerts ----------------------------------------------------------------------------
 
 
