@@ -782,6 +782,7 @@
         state.basket = emptyBasket();
         state.basket.eatIn = local.lines.length ? local.lines[local.lines.length - 1].eatIn : false;
         state.undo = [];
+        state.tab = 0; // the next customer starts where most orders start
         state.pendingReceipt = sale.uuid;
         showDone(local, sale.uuid);
         render();

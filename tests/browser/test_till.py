@@ -321,7 +321,7 @@ def test_a_supervisor_refunds_a_line_on_the_receipt(browser: Any, till_server: s
         page.goto(f"{till_server}/till/sales/{sale_uuid}")
         _check(page, "till-receipt-768")
         page.get_by_label(re.compile(f"^{re.escape(cake['short_name'])}: how many to refund")).fill("1")
-        page.get_by_label("Why").first.fill("Dropped on the floor")
+        page.get_by_label("Why is the money given back?").fill("Dropped on the floor")
         page.get_by_role("button", name="Refund").click()
         page.wait_for_load_state()
         assert "The refund is recorded." in page.inner_text("main")
