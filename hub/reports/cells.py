@@ -99,3 +99,10 @@ class Table:
     totals: list[Any] | None = None
     note: str = ""
     links: dict[int, str] = field(default_factory=dict)  # row index → a link for its first cell
+
+    def numeric_columns(self) -> list[bool]:
+        """Which columns hold figures (right-aligned), judged by the first row or the totals."""
+        sample = self.rows[0] if self.rows else (self.totals or [])
+        return [index > 0 and (numeric(value) or value is None) for index, value in enumerate(sample)] or [
+            index > 0 for index in range(len(self.headers))
+        ]

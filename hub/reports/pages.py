@@ -30,7 +30,7 @@ async def report_view(
     if slug == "utilisation":
         return utilisation_view(await services.utilisation(db, settings, registry, period))
     if slug == "impact":
-        return impact_view(await services.impact(db, settings, registry, period))
+        return impact_view(await services.impact(db, settings, registry, period), settings.today())
     if slug == "cafe":
         return cafe_view(await services.cafe(db, settings, registry, period))
     raise NotFound(f"There is no report called {slug[:40]!r}.")

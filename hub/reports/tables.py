@@ -4,6 +4,7 @@ headline figures the board pack opens with. Plain functions of the reports' figu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from markupsafe import Markup
@@ -442,7 +443,7 @@ def utilisation_view(report: UtilisationReport) -> ReportView:
 # --- community impact ----------------------------------------------------------------------------
 
 
-def impact_view(report: ImpactReport) -> ReportView:
+def impact_view(report: ImpactReport, today: date) -> ReportView:
     view = ReportView("impact", "Community impact", message=report.message)
     f = report.figures
     if f is not None:
@@ -569,10 +570,17 @@ def impact_view(report: ImpactReport) -> ReportView:
                 ),
             )
         )
-        if rows:
-            view.headlines.append(
-                Headline("Lettable space let", _pct(rows[-1].share_bp), f"in {rows[-1].month:%B %Y}")
-            )
+        shown = [o for o in rows if o.month <= today] or rows
+        if shown:
+            latest = shown[-1]
+            if latest.lettable_area_m2 > 0:
+                view.headlines.append(
+                    Headline("Lettable space let", _pct(latest.share_bp), f"on 1 {latest.month:%B %Y}")
+                )
+            else:
+                view.headlines.append(
+                    Headline("Lettable space let", "None recorded", "no lettable units are set up")
+                )
     return view
 
 
