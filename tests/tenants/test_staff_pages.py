@@ -485,6 +485,31 @@ def test_list_filters_by_status_and_says_so_for_nonsense(hub: Hub) -> None:
     assert nonsense.status_code == 200 and _error(nonsense.text, "status")
 
 
+def test_list_shows_each_agreements_next_key_date(hub: Hub) -> None:
+    org = hub.make_org("Mind in Wyre")
+    today = _today(hub)
+    agreement_id = make_agreement(
+        hub,
+        org,
+        [make_unit(hub, "Office 22")],
+        today - timedelta(days=100),
+        today + timedelta(days=700),
+        insurance_expires_on=today + timedelta(days=200),
+    )
+    settings = hub_settings(hub)
+    from tenants.schemas import BreakIn
+
+    brk = BreakIn(break_date=today + timedelta(days=365), notice_days=180)
+    hub.run(lambda db: agreements.add_break(db, settings, SYSTEM, agreement_id, brk))
+    hub.login_as(Role.TRUSTEE)
+    row = (
+        hub.client.get("/tenancies").text.split(f"/tenancies/agreements/{agreement_id}")[1].split("</tr>")[0]
+    )
+    # The last day to give notice for the break (in 185 days) comes before the insurance (200).
+    notice_by = today + timedelta(days=185)
+    assert f"{notice_by.day} {notice_by:%b %Y}" in row and "last day to give notice" in row
+
+
 def test_alerts_list_soonest_first_with_links_and_the_last_day_for_notice(hub: Hub) -> None:
     org = hub.make_org("Fleetwood Food Bank")
     other = hub.make_org("Wyre Credit Union")
