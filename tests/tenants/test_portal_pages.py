@@ -234,3 +234,22 @@ def test_a_tenant_with_no_agreement_is_told_so(hub: Hub, building: Building) -> 
     assert "no agreement in force" in home
     assert "includes no meeting-room hours" in home
     assert "no agreement on record" in hub.client.get("/my/agreement").text
+
+
+def test_the_signed_agreement_downloads_from_the_agreement_page(
+    hub: Hub, building: Building, portal: dict[str, int]
+) -> None:
+    from tenants.services import agreements
+
+    settings = hub_settings(hub)
+    content = b"%PDF-1.4\n% signed licence\n%%EOF\n"
+    hub.run(
+        lambda db: agreements.upload_document(
+            db, settings, SYSTEM, portal["agreement"], content, "licence.pdf"
+        )
+    )
+    page = hub.client.get("/my/agreement").text
+    link = f'href="/api/v1/agreements/{portal["agreement"]}/document"'
+    assert link in page and "Download the signed agreement" in page
+    download = hub.client.get(f"/api/v1/agreements/{portal['agreement']}/document")
+    assert download.status_code == 200 and download.content == content
