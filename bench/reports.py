@@ -64,7 +64,7 @@ async def _seed(settings: Settings, scale: float) -> dict[str, Any]:
     from hub.db import create_engine
     from hub.models import Organisation, Role, User
     from hub.services import accounts
-    from rooms.models import Booking, Room, RoomPart
+    from rooms.models import Booking, Room
 
     started = time.perf_counter()
     rng = random.Random(15)
@@ -94,7 +94,6 @@ async def _seed(settings: Settings, scale: float) -> dict[str, Any]:
             ],
         )
         orgs = list(await db.scalars(select(Organisation.id)))
-        wholes = {w for (w,) in (await db.execute(select(RoomPart.whole_id))).all()}
         rooms = list(await db.scalars(select(Room.id).where(Room.bookable.is_(True))))
         weeks = max(1, int(WEEKS * scale)) if scale < 1 else WEEKS
         per_week = BOOKINGS_PER_WEEK if scale >= 1 else max(12, int(BOOKINGS_PER_WEEK * scale * 10))
@@ -327,7 +326,7 @@ def measure(base: str, token: str, today: date, first: date, repeats: int) -> di
     ]
     stats = {name: Stat(name) for name, _ in targets}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        for name, path in targets:  # warm up, and prove each answers
+        for _name, path in targets:  # warm up, and prove each answers
             response = client.get(path)
             if response.status_code != 200:
                 raise SystemExit(f"{path} -> {response.status_code}: {response.text[:300]}")
@@ -348,7 +347,8 @@ def run_backend(backend: str, url: str, scale: float, repeats: int) -> dict[str,
     migrations.upgrade(settings)
     seeded = asyncio.run(_seed(settings, scale))
     print(
-        f"[{backend}] seeded in {seeded['seconds']}s: {seeded['bookings']:,} bookings, {seeded['invoices']:,} invoices, "
+        f"[{backend}] seeded in {seeded['seconds']}s: {seeded['bookings']:,} bookings, "
+        f"{seeded['invoices']:,} invoices, "
         f"{seeded['ledger_entries']:,} ledger entries, {seeded['organisations']} organisations",
         flush=True,
     )
@@ -362,7 +362,8 @@ def run_backend(backend: str, url: str, scale: float, repeats: int) -> dict[str,
         print(f"[{backend}] {stat.name:32} {stat.median:10.1f} {stat.p95:9.1f} {stat.median / floor:9.1f}")
     slow = [s.name for s in stats.values() if s.p95 >= 1000]
     print(
-        f"[{backend}] every report under one second (p95): {'yes' if not slow else 'NO: ' + ', '.join(slow)}\n"
+        f"[{backend}] every report under one second (p95): "
+        f"{'yes' if not slow else 'NO: ' + ', '.join(slow)}\n"
     )
     return {
         "backend": backend,

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout
-from fpdf.fonts import FontFace
 
 from hub.billing.pdf import pdf_text
 from hub.config import Settings
@@ -35,30 +33,42 @@ def _text(value: object) -> str:
     return pdf_text(html(value).replace("²", "2"))
 
 
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut (with "...") to fit ``width`` mm in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
 def _table(pdf: FPDF, table: Table) -> None:
+    """A table drawn cell by cell (fpdf2's table() lays out each cell as a paragraph, which is
+    slow for a few hundred cells and not needed for one-line figures)."""
     pdf.set_font("Helvetica", "B", 10)
     pdf.multi_cell(0, 5, pdf_text(table.caption), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=8)
     columns = len(table.headers)
     first = min(70.0, _WIDTH * 0.4) if columns > 2 else _WIDTH * 0.7
     rest = (_WIDTH - first) / max(1, columns - 1)
-    with pdf.table(
-        col_widths=(first, *([rest] * (columns - 1))),
-        width=_WIDTH,
-        align="LEFT",
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(230, 230, 230)),
-        line_height=4,
-        padding=(0.8, 1, 0.8, 1),
-        text_align="LEFT",
-    ) as out:
-        head = out.row()
-        for index, heading in enumerate(table.headers):
-            head.cell(pdf_text(heading), align="L" if index == 0 else "R")
-        for values in [*table.rows, *([table.totals] if table.totals else [])]:
-            row = out.row()
-            for index, value in enumerate(values):
-                row.cell(_text(value), align="R" if index and numeric(value) else "L")
+    widths = [first, *([rest] * (columns - 1))]
+    numeric_columns = table.numeric_columns()
+    pdf.set_font("Helvetica", "B", 7.5)
+    pdf.set_fill_color(230, 230, 230)
+    for index, heading in enumerate(table.headers):
+        align = "R" if numeric_columns[index] else "L"
+        pdf.cell(widths[index], 4.5, _fit(pdf, pdf_text(heading), widths[index] - 1), align=align, fill=True)
+    pdf.ln(4.5)
+    rows = [*table.rows, *([table.totals] if table.totals else [])]
+    for number, values in enumerate(rows):
+        if pdf.get_y() + 4 > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.set_font("Helvetica", "B" if table.totals and number == len(rows) - 1 else "", 7.5)
+        for index, value in enumerate(values):
+            align = "R" if index and numeric(value) else "L"
+            pdf.cell(widths[index], 4, _fit(pdf, _text(value), widths[index] - 1), align=align)
+        pdf.ln(4)
+        pdf.set_draw_color(200, 200, 200)
+        pdf.line(_MARGIN, pdf.get_y(), _MARGIN + _WIDTH, pdf.get_y())
     pdf.ln(3)
 
 
