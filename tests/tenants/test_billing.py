@@ -275,3 +275,36 @@ def test_the_charge_links_back_to_its_agreement(hub: Hub) -> None:
     (charge,) = agreement_charges(hub, agreement)
     assert registry.source_link(charge.source_type, charge.source_id) == f"/tenancies/agreements/{agreement}"
     assert registry.source_label(charge.source_type) == "Tenancy agreement"
+
+
+def test_the_billing_run_command_posts_rent(hub: Hub) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+
+    org = hub.make_org("Wyre Credit Union")
+    agreement = add_agreement(hub, org, date(2026, 12, 25))
+    settings = app_settings(hub)
+    env = {
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_SECRET_KEY": settings.secret_key,
+        "HUB_ENV": "test",
+    }
+    result = CliRunner().invoke(main, ["billing", "run", "--month", "2026-12"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "posted: " in result.output and "£3,000.00" in result.output
+    assert summary(hub, agreement) == [("rent", date(2026, 12, 25), 300_000, 0)]
+
+
+def test_the_billing_run_page_posts_rent_and_says_so(hub: Hub) -> None:
+    from hub.models import Role
+
+    org = hub.make_org("Fleetwood Carers Network")
+    agreement = add_agreement(hub, org, date(2026, 12, 25))
+    hub.login_as(Role.RECEPTIONIST)
+    response = hub.client.post(
+        "/invoices/billing-run", data={"_csrf": hub.csrf("/invoices/billing-run"), "month": "2026-12"}
+    )
+    assert response.status_code in (200, 201), response.text
+    assert "Posted before invoicing" in response.text
+    assert summary(hub, agreement) == [("rent", date(2026, 12, 25), 300_000, 0)]
