@@ -224,7 +224,8 @@
     if (state.problems) {
       text += ". " + plural(state.problems, "sale needs", "sales need") + " a supervisor";
     }
-    box.className = "till-status " + (!state.online ? "is-offline" : state.waiting ? "is-sending" : "is-online");
+    $("problems").hidden = !state.problems;
+    box.className = "till-status " + (!state.online ? "is-offline" : state.waiting || state.problems ? "is-sending" : "is-online");
     $("till-status-text").textContent = text;
     $("pay-other").disabled = !state.basket.lines.length && !state.basket.gifts.length;
   }
@@ -839,8 +840,33 @@
     }, 300);
   }
 
+  // Sales the server refused (never lost silently): what they were, why, and — for a supervisor —
+  // taking them off this tablet once dealt with.
+  function showProblems() {
+    queued().then(function (all) {
+      var refused = all.filter(function (r) { return r.problem; });
+      openPick("Sales not recorded", function (body) {
+        body.appendChild(el("p", { text: SUPERVISOR
+          ? "The server refused these sales. Ring them again if they should count, then remove them here."
+          : "The server refused these sales. Show this to your supervisor." }));
+        refused.forEach(function (record) {
+          var when = new Date(record.body.rung_at);
+          var items = record.body.lines.map(function (l) { var p = product(l.product_id); return l.quantity + " × " + (p ? p.short_name : "item"); });
+          body.appendChild(el("div", { className: "panel" }, [
+            el("p", { className: "step", text: when.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) + ": " + (items.join(", ") || "a gift") }),
+            el("p", { text: "Why: " + record.problem }),
+            SUPERVISOR ? el("button", { type: "button", className: "till-button", text: "Remove from this tablet", onclick: function () {
+              dequeue(record.seq).then(countQueue).then(function () { $("pick").close(); if (state.problems) showProblems(); });
+            } }) : null,
+          ]));
+        });
+      });
+    });
+  }
+
   // --- wiring ----------------------------------------------------------------------------------
   $("undo").addEventListener("click", undo);
+  $("problems").addEventListener("click", showProblems);
   $("clear").addEventListener("click", function () { change("clear the order", function (b) { b.lines = []; b.gifts = []; b.discount = null; }); });
   $("discount").addEventListener("click", pickDiscount);
   $("gift").addEventListener("click", pickGift);
@@ -864,7 +890,7 @@
   }
 
   // For tests and the curious: how many sales wait.
-  window.hubTill = { flush: flush, countQueue: countQueue, state: state };
+  window.hubTill = { flush: flush, countQueue: countQueue, enqueue: enqueue, state: state };
 
   load().then(countQueue).then(flush);
 })();

@@ -427,3 +427,34 @@ def test_the_offline_queue_sends_each_sale_once_in_order(browser: Any, till_serv
         assert [s["uuid"] for s in items].count(waiting[0]) == 1
     finally:
         context.close()
+
+
+def test_a_sale_the_server_refuses_is_shown_not_lost(browser: Any, till_server: str) -> None:
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, till_server, *SUPERVISOR)
+        page.goto(f"{till_server}/till")
+        page.wait_for_function("window.hubTill && window.hubTill.state.session !== null")
+        # A sale queued with a product the menu no longer has (as if deleted while offline).
+        page.evaluate(
+            """() => { const s = window.hubTill.state.session;
+            return window.hubTill.enqueue({ body: { uuid: crypto.randomUUID(), session_id: s.id,
+              till_id: s.till_id, rung_at: new Date().toISOString(),
+              lines: [{ product_id: 999999, quantity: 1, modifier_ids: [], eat_in: false }],
+              discount_code: null, gifts: [], tenders: [{ method: "card", amount_pence: 100 }] } })
+              .then(() => window.hubTill.flush()); }"""
+        )
+        page.wait_for_function(
+            "document.getElementById('till-status-text').textContent.includes('1 sale needs a supervisor')"
+        )
+        page.get_by_role("button", name="Sales not recorded").click()
+        dialog = page.get_by_role("dialog")
+        assert "Why: " in dialog.inner_text()
+        _check(page, "till-refused-768")
+        dialog.get_by_role("button", name="Remove from this tablet").click()
+        page.wait_for_function("window.hubTill.state.problems === 0")
+        assert page.get_by_role("button", name="Sales not recorded").is_hidden()
+    finally:
+        context.close()
