@@ -101,8 +101,7 @@
             price.appendChild(el("span", "muted", "(no hire charge)"));
             box.appendChild(price);
             var note = el("p", "allowance-note");
-            note.appendChild(el("strong", "", "Free within the included hours."));
-            note.appendChild(document.createTextNode(" " + q.allowance_note));
+            note.appendChild(el("strong", "", q.allowance_note));
             box.appendChild(note);
           } else {
             price.appendChild(el("span", "muted", "(" + pounds(q.net_pence) + " + VAT " + pounds(q.vat_pence) + " at " + (q.vat_rate_bp / 100) + "%)"));

@@ -374,9 +374,7 @@ async def book_submit(
             clashes=clashes,
         )
     when = booking.start_at.astimezone(settings.zone)
-    free = (
-        " There is no hire charge: it is within your included hours." if booking.price_net_pence == 0 else ""
-    )
+    free = " There is no hire charge on this booking." if booking.price_net_pence == 0 else ""
     return redirect(
         request,
         f"/my/bookings/{booking.id}",

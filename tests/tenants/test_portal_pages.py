@@ -124,14 +124,15 @@ def test_a_tenant_books_free_within_its_hours_sees_it_listed_and_cancels_it(
     day = next_weekday(hub)
     quote = book(hub, building.meeting, day, "14:00", "15:00", action="quote")
     assert quote.status_code == 200
-    assert "Free within the included hours." in quote.text and "No clashes" in quote.text
+    assert "(no hire charge)" in quote.text and "No clashes" in quote.text
+    assert "Included in your meeting-room hours: 9 h left this month after this booking" in quote.text
 
     made = book(hub, building.meeting, day, "14:00", "15:00")
     assert made.status_code == 303, made.text
     location = made.headers["location"]
     assert re.fullmatch(r"/my/bookings/\d+", location)
     page = hub.client.get(location)
-    assert "No hire charge" in page.text and "within your included hours" in page.text  # the flash
+    assert "No hire charge" in page.text and "no hire charge on this booking" in page.text  # the flash
 
     listed = hub.client.get("/my/bookings")
     assert f'href="{location}"' in listed.text and "Included" in listed.text
