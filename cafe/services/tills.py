@@ -107,6 +107,7 @@ async def open_session(db: AsyncSession, identity: Identity, data: SessionOpen) 
     )
     if busy is not None:
         raise Conflict(f"{till.name} already has an open session ({busy}); close it first.", field="till_id")
+    till_name = till.name  # (the till is expired by a rollback below; its name is kept)
     session = TillSession(
         till_id=till.id,
         status=SessionStatus.OPEN.value,
@@ -120,7 +121,7 @@ async def open_session(db: AsyncSession, identity: Identity, data: SessionOpen) 
         await db.flush()
     except IntegrityError:
         await db.rollback()
-        raise Conflict(f"{till.name} already has an open session; close it first.", field="till_id") from None
+        raise Conflict(f"{till_name} already has an open session; close it first.", field="till_id") from None
     audit.record(
         db,
         identity,
@@ -134,7 +135,7 @@ async def open_session(db: AsyncSession, identity: Identity, data: SessionOpen) 
         await db.commit()
     except IntegrityError:
         await db.rollback()
-        raise Conflict(f"{till.name} already has an open session; close it first.", field="till_id") from None
+        raise Conflict(f"{till_name} already has an open session; close it first.", field="till_id") from None
     return out
 
 
