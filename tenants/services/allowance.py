@@ -118,12 +118,18 @@ async def agreement_for_month(db: AsyncSession, organisation_id: int, first: dat
         .where(
             Agreement.organisation_id == organisation_id,
             Agreement.status.in_(BILLED_STATUSES),
+            was_in_force(),
             Agreement.start_date <= last,
             _ends_on_or_after(first),
         )
         .order_by(Agreement.start_date.desc(), Agreement.id.desc())
         .limit(1)
     )
+
+
+def was_in_force() -> ColumnElement[bool]:
+    """SQL: not an agreement ended while still a draft (never activated, so never in force)."""
+    return or_(Agreement.status != AgreementStatus.ENDED.value, Agreement.activated_on.is_not(None))
 
 
 def _ends_on_or_after(first: date) -> ColumnElement[bool]:
@@ -171,6 +177,7 @@ def _covers_month(agreement: Agreement, first: date) -> bool:
     last_day = agreement.ended_on or agreement.end_date
     return (
         agreement.status in BILLED_STATUSES
+        and (agreement.status != AgreementStatus.ENDED.value or agreement.activated_on is not None)
         and agreement.start_date <= month_last(first)
         and (last_day is None or last_day >= first)
     )

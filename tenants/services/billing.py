@@ -81,6 +81,7 @@ async def _agreements(db: AsyncSession, first: date, last: date) -> list[Agreeme
             select(Agreement)
             .where(
                 Agreement.status.in_(BILLED_STATUSES),
+                allowance.was_in_force(),
                 Agreement.start_date <= last,
                 or_(
                     and_(

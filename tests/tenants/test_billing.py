@@ -114,6 +114,7 @@ def test_an_agreement_ended_early_is_charged_to_the_day_it_ended(hub: Hub) -> No
         date(2028, 5, 31),
         frequency="monthly",
         status="ended",
+        activated_on=date(2026, 5, 20),
         ended_on=date(2027, 1, 20),
         end_reason="Moved out",
     )
@@ -128,6 +129,15 @@ def test_a_draft_agreement_is_not_charged(hub: Hub) -> None:
     agreement = add_agreement(hub, org, date(2027, 1, 1), frequency="monthly", status="draft")
     billing_run(hub, "2027-01")
     assert summary(hub, agreement) == []
+
+
+def test_a_draft_ended_before_it_was_activated_is_not_charged(hub: Hub) -> None:
+    org = hub.make_org()
+    never = add_agreement(
+        hub, org, date(2027, 1, 1), frequency="monthly", status="ended", ended_on=date(2027, 1, 5)
+    )
+    billing_run(hub, "2027-01")
+    assert summary(hub, never) == []
 
 
 def test_a_rent_review_takes_effect_mid_period(hub: Hub) -> None:
