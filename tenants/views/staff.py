@@ -430,14 +430,18 @@ async def _form_choices(
     """The selects of the agreement form; a unit out of use is offered only if already chosen."""
     found = await organisations.search(db, identity, active=True, per_page=200)
     unit_options = []
-    for unit in await unit_service.list_units(db, settings.today()):
+    listed = await unit_service.list_units(db, settings.today())
+    # The units free today first (what a new agreement usually wants), then the rest, by floor.
+    listed.sort(key=lambda u: (u.status != UnitStatus.AVAILABLE, u.floor, u.name))
+    for unit in listed:
         if unit.out_of_use and str(unit.id) not in (chosen or []):
             continue
         state = UNIT_STATUS_LABELS.get(unit.status, unit.status).lower()
         if unit.organisation_name:
             state += f" to {unit.organisation_name}"
         kind = UNIT_KIND_LABELS.get(unit.kind, unit.kind)
-        unit_options.append((unit.id, f"{unit.name} · {kind}, {area(unit.area_m2)} ({state} today)"))
+        floor = f", {unit.floor} floor" if unit.floor else ""
+        unit_options.append((unit.id, f"{unit.name} · {kind}{floor}, {area(unit.area_m2)} ({state} today)"))
     return {
         "organisation_options": [(o.id, o.name) for o in found.items],
         "kind_options": list(KIND_LABELS.items()),

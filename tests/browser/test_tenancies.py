@@ -84,6 +84,17 @@ def test_admin_adds_a_unit_writes_an_agreement_activates_and_ends_it(page: Any, 
     page.get_by_label("Deposit").fill("500")
     page.get_by_label("Meeting-room hours included each month").fill("2")
     _check(page, "tenancies-agreement-new")
+    # An end before the start comes back beside the end date, with everything typed kept.
+    page.get_by_label("End date").fill((start - timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Save as draft").click()
+    page.wait_for_load_state()
+    assert page.locator("#end_date-error").is_visible()
+    assert page.get_by_label(re.compile(rf"^{UNIT} ·")).is_checked()
+    assert page.get_by_label("Rent a year").input_value() == "6,000"
+    page.set_viewport_size({"width": 768, "height": 900})
+    _check(page, "tenancies-agreement-new-error-768")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.get_by_label("End date").fill(end.isoformat())
     page.get_by_role("button", name="Save as draft").click()
     page.wait_for_load_state()
     assert "saved as a draft" in _flash(page)
