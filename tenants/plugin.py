@@ -15,6 +15,7 @@ from tenants.controllers import API_ROUTES
 from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
+from tenants.services.demo import seed as demo_seed
 from tenants.services.occupancy import occupancy
 from tenants.views import NAV, ROUTES, portal
 
@@ -29,6 +30,7 @@ TENANTS = Module(
     nav=NAV,
     package_dir=Path(__file__).parent,
     load_models=_load_models,
+    demo=demo_seed,
     cli=[tenants_commands],
     # The tenant portal's home: agreement, hours, bookings, balance (before the address card).
     home_panels=[HomePanel("tenants/portal_home.html", frozenset({Role.TENANT}), portal.home_panel, order=5)],

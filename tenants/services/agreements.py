@@ -515,7 +515,7 @@ async def activate(db: AsyncSession, settings: Settings, actor: Identity, agreem
         changes={"status": ["draft", "active"]},
     )
     await db.commit()
-    return await _load(db, agreement.id)
+    return agreement  # nothing it loads with has changed
 
 
 async def give_notice(
@@ -562,7 +562,7 @@ async def give_notice(
         reason=reason.strip(),
     )
     await db.commit()
-    return await _load(db, agreement.id)
+    return agreement  # nothing it loads with has changed
 
 
 async def end_agreement(
@@ -599,7 +599,7 @@ async def end_agreement(
         reason=reason.strip(),
     )
     await db.commit()
-    return await _load(db, agreement.id)
+    return agreement  # nothing it loads with has changed
 
 
 async def renew(
