@@ -50,10 +50,8 @@ def bar_chart(
         ' xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-d">{escape(_describe(labels, series, fmt))}</desc>',
-        '<defs><pattern id="'
-        + escape(chart_id)
-        + '-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'
-        ' patternTransform="rotate(45)"><rect width="6" height="6" fill="' + COLOURS[1] + '"/>'
+        f'<defs><pattern id="{escape(chart_id)}-hatch" width="6" height="6" patternUnits="userSpaceOnUse"'
+        f' patternTransform="rotate(45)"><rect width="6" height="6" fill="{COLOURS[1]}"/>'
         '<line x1="0" y1="0" x2="0" y2="6" stroke="#5b7a99" stroke-width="2"/></pattern></defs>',
     ]
     if len(series) > 1:
