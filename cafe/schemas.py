@@ -42,19 +42,19 @@ PifKindName = Literal["coffee", "meal"]
 
 
 # -- menu -------------------------------------------------------------------------------------------
-class CategoryIn(Input):
+class MenuCategoryIn(Input):
     name: CategoryName
     sort_order: SortOrder = 0
     active: bool = True
 
 
-class CategoryUpdate(Input):
+class MenuCategoryUpdate(Input):
     name: CategoryName | UnsetType = UNSET
     sort_order: SortOrder | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
-class CategoryOut(Struct):
+class MenuCategoryOut(Struct):
     id: int
     name: str
     sort_order: int
@@ -125,6 +125,13 @@ class ProductOut(Struct):
     low_stock: bool
     pay_it_forward_kind: str | None
     modifiers: list[ModifierOut]
+
+
+# The names the till's pages use (rooms has its own CategoryIn/CategoryOut: the API document keeps
+# the café's apart by the Menu prefix).
+CategoryIn = MenuCategoryIn
+CategoryUpdate = MenuCategoryUpdate
+CategoryOut = MenuCategoryOut
 
 
 class MenuCategory(Struct):

@@ -10,12 +10,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from cafe.controllers.access import SUPERVISOR, TILL
 from cafe.schemas import (
-    CategoryIn,
-    CategoryOut,
-    CategoryUpdate,
     DiscountIn,
     DiscountOut,
     DiscountUpdate,
+    MenuCategoryIn,
+    MenuCategoryOut,
+    MenuCategoryUpdate,
     MenuOut,
     ProductIn,
     ProductOut,
@@ -43,17 +43,19 @@ class MenuController(Controller):
         return await menu.menu(db, settings)
 
     @get("/categories", opt=TILL, summary="Menu categories")
-    async def list_categories(self, db: Db) -> list[CategoryOut]:
+    async def list_categories(self, db: Db) -> list[MenuCategoryOut]:
         return await menu.list_categories(db)
 
     @post("/categories", opt=SUPERVISOR, summary="Add a menu category")
-    async def create_category(self, db: Db, identity: Caller, data: JSONBody[CategoryIn]) -> CategoryOut:
+    async def create_category(
+        self, db: Db, identity: Caller, data: JSONBody[MenuCategoryIn]
+    ) -> MenuCategoryOut:
         return await menu.create_category(db, identity, data)
 
     @patch("/categories/{category_id:int}", opt=SUPERVISOR, summary="Change a menu category")
     async def update_category(
-        self, db: Db, identity: Caller, category_id: FromPath[int], data: JSONBody[CategoryUpdate]
-    ) -> CategoryOut:
+        self, db: Db, identity: Caller, category_id: FromPath[int], data: JSONBody[MenuCategoryUpdate]
+    ) -> MenuCategoryOut:
         return await menu.update_category(db, identity, category_id, data)
 
     @get("/products", opt=TILL, summary="Products, with allergens, modifiers and stock")

@@ -23,13 +23,13 @@ from cafe.models import (
     SaleStatus,
 )
 from cafe.schemas import (
-    CategoryIn,
-    CategoryOut,
-    CategoryUpdate,
     DiscountIn,
     DiscountOut,
     DiscountUpdate,
     MenuCategory,
+    MenuCategoryIn,
+    MenuCategoryOut,
+    MenuCategoryUpdate,
     MenuOut,
     ModifierIn,
     ModifierOut,
@@ -47,8 +47,8 @@ from hub.errors import Conflict, InvalidInput, NotFound
 from hub.services import audit
 
 
-def category_out(category: CafeCategory) -> CategoryOut:
-    return CategoryOut(
+def category_out(category: CafeCategory) -> MenuCategoryOut:
+    return MenuCategoryOut(
         id=category.id, name=category.name, sort_order=category.sort_order, active=category.active
     )
 
@@ -91,7 +91,7 @@ def discount_out(discount: CafeDiscount) -> DiscountOut:
 
 
 # -- categories -----------------------------------------------------------------------------------
-async def list_categories(db: AsyncSession) -> list[CategoryOut]:
+async def list_categories(db: AsyncSession) -> list[MenuCategoryOut]:
     rows = (await db.scalars(select(CafeCategory).order_by(CafeCategory.sort_order, CafeCategory.id))).all()
     return [category_out(c) for c in rows]
 
@@ -103,7 +103,7 @@ async def get_category(db: AsyncSession, category_id: int) -> CafeCategory:
     return category
 
 
-async def create_category(db: AsyncSession, identity: Identity, data: CategoryIn) -> CategoryOut:
+async def create_category(db: AsyncSession, identity: Identity, data: MenuCategoryIn) -> MenuCategoryOut:
     category = CafeCategory(name=data.name, sort_order=data.sort_order, active=data.active)
     db.add(category)
     await db.flush()
@@ -113,8 +113,8 @@ async def create_category(db: AsyncSession, identity: Identity, data: CategoryIn
 
 
 async def update_category(
-    db: AsyncSession, identity: Identity, category_id: int, data: CategoryUpdate
-) -> CategoryOut:
+    db: AsyncSession, identity: Identity, category_id: int, data: MenuCategoryUpdate
+) -> MenuCategoryOut:
     category = await get_category(db, category_id)
     before = category_out(category)
     for field in ("name", "sort_order", "active"):
