@@ -119,6 +119,7 @@ def test_a_chart_is_an_image_with_its_words_and_bars_to_scale() -> None:
     )
     assert svg.startswith('<svg class="chart" id="c1" role="img" aria-labelledby="c1-t c1-d"')
     assert '<title id="c1-t">Income &lt;by&gt; stream</title>' in svg
+    assert '<defs><pattern id="c1-hatch" width="6"' in svg  # last year's bars are hatched, not only paler
     assert "Room hire: This year 2000, Last year 500; Café &amp; bar: This year 1000, Last year 0" in svg
     widths = [
         float(part.split('"')[0])
