@@ -387,10 +387,12 @@ def _review_row(agreement_id: int, item: ReviewIn, rent_before: int) -> RentRevi
 
 
 async def create_agreement(
-    db: AsyncSession, settings: Settings, actor: Identity, data: AgreementCreate
+    db: AsyncSession, settings: Settings, actor: Identity, data: AgreementCreate, *, activate: bool = False
 ) -> Agreement:
     """A new agreement, as a draft. Refused, with nothing written, if its dates or money do not
-    hold together, a break or review falls outside it, or a unit is let to someone else then."""
+    hold together, a break or review falls outside it, or a unit is let to someone else then.
+    ``activate`` brings it into force in the same transaction (an agreement already signed, as
+    when loading existing tenancies): the same rules, and both steps audited."""
     terms = {field: _plain(getattr(data, field)) for field in TERM_FIELDS}
     _check_terms(terms)
     for index, item in enumerate(data.breaks):
@@ -438,6 +440,19 @@ async def create_agreement(
         summary=f"Drafted {agreement.reference} ({agreement.kind}) from {agreement.start_date}",
         changes={k: [None, v] for k, v in snapshot.items() if v not in (None, "", [])},
     )
+    if activate:
+        # The units were checked free against every agreement in force just above.
+        agreement.status = AgreementStatus.ACTIVE.value
+        agreement.activated_on = settings.today()
+        audit.record(
+            db,
+            actor,
+            "agreement.activated",
+            "tenant_agreement",
+            agreement.id,
+            summary=f"Activated {agreement.reference}",
+            changes={"status": ["draft", "active"]},
+        )
     await db.commit()
     return await _load(db, agreement.id)
 

@@ -395,11 +395,10 @@ async def seed_agreements(
                 ReviewIn(review_date=d, uplift_bp=bp, index_name=index) for d, bp, index in item.reviews
             ],
         )
-        agreement = await agreements.create_agreement(db, settings, ACTOR, data)
+        agreement = await agreements.create_agreement(db, settings, ACTOR, data, activate=item.activate)
         made[item.tenant] = agreement.id
         if not item.activate:
             continue
-        await agreements.activate(db, settings, ACTOR, agreement.id)
         if item.deposit_pence:
             await deposits.record(db, ACTOR, agreement.id, action=deposits.RECEIVED, on=item.start)
         if item.notice is not None:
