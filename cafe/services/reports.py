@@ -165,7 +165,8 @@ async def cafe_trading(db: AsyncSession, settings: Settings, first: date, last: 
             await db.execute(
                 select(bucket, func.sum(Sale.total_pence - Sale.gift_pence), func.count())
                 .where(*done)
-                .group_by(bucket)
+                # (one month: no grouping — SQLite would read "GROUP BY 0" as a column position)
+                .group_by(*([bucket] if len(months) > 1 else []))
             )
         ).all()
     }

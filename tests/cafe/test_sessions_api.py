@@ -300,3 +300,33 @@ def test_a_trustee_reads_reports_and_nothing_else(cafe: Cafe) -> None:
     assert client.get("/api/v1/cafe/menu", headers=trustee).status_code == 403
     body = cafe.sale([cafe.line("Tea")], [{"method": "card", "amount_pence": 180}])
     assert client.post("/api/v1/cafe/sales", json=body, headers=trustee).status_code == 403
+
+
+def test_the_trading_report_adds_up_takings_refunds_gifts_and_variances(cafe: Cafe) -> None:
+    cafe.ring(
+        cafe.sale([cafe.line("Coffee", 2), cafe.line("Sandwich")], [{"method": "card", "amount_pence": 895}])
+    )
+    refunded = cafe.ring(cafe.sale([cafe.line("Soup")], [{"method": "cash", "amount_pence": 450}])).json()
+    cafe.ring(cafe.sale([], [{"method": "card", "amount_pence": 450}], gifts=[{"kind": "meal", "units": 1}]))
+    cafe.post(
+        f"/api/v1/cafe/sales/{refunded['uuid']}/refund",
+        {"reason": "Cold", "method": "cash", "all": True},
+        as_supervisor=True,
+    )
+    assert close(cafe, 4990, "10p short").status_code == 200
+    today = cafe.hub.client.app.state.settings.today().isoformat()
+    report = cafe.get("/api/v1/cafe/reports/trading", first=today, last=today).json()
+    # Takings: coffee 500 (VAT 83) + takeaway sandwich 395 (zero) + soup 450 (VAT 75) − soup refunded.
+    assert (report["takings_gross_pence"], report["takings_vat_pence"], report["takings_net_pence"]) == (
+        895,
+        83,
+        812,
+    )
+    assert report["vat_by_rate"] == [[0, 395, 0], [2000, 417, 83]]
+    assert report["transactions"] == 3
+    assert (report["pif_given_units"], report["pif_given_pence"]) == (1, 450)
+    assert [(v[3], v[4]) for v in report["variances"]] == [(-10, "10p short")]
+    assert report["by_month"][0][1:] == [1345, 3]
+    assert ledger_check(cafe).ok
+    bad = cafe.get("/api/v1/cafe/reports/trading", first=today, last="2000-01-01")
+    assert bad.status_code == 422 and fields(bad) == ["last"]
