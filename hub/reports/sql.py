@@ -49,18 +49,27 @@ def overlap(start: Any, end: Any, lo: int, hi: int) -> ColumnElement[int]:
 
 def offset_changes(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[int, int]]:
     """(from instant in epoch seconds, UTC offset in seconds) for each stretch of constant offset
-    between ``lo`` and ``hi`` (hour by hour is fine enough: zones change on the hour or half)."""
-    changes: list[tuple[int, int]] = []
+    between ``lo`` and ``hi``: found a day at a time, then to the half hour within the day where
+    the offset changes (zones change on the hour or the half hour)."""
+
+    def offset_at(instant: datetime) -> int:
+        off = instant.astimezone(zone).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
     current = lo.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    step = timedelta(minutes=30)
-    last_offset: int | None = None
-    while current <= hi + step:
-        off = current.astimezone(zone).utcoffset()
-        offset = int(off.total_seconds()) if off is not None else 0
-        if offset != last_offset:
-            changes.append((seconds(current), offset))
-            last_offset = offset
-        current += step
+    changes: list[tuple[int, int]] = [(seconds(current), offset_at(current))]
+    day, half = timedelta(days=1), timedelta(minutes=30)
+    while current <= hi:
+        following = current + day
+        if offset_at(following) != changes[-1][1]:
+            step = current
+            while step < following:
+                step += half
+                offset = offset_at(step)
+                if offset != changes[-1][1]:
+                    changes.append((seconds(step), offset))
+                    break
+        current = following
     return changes
 
 
