@@ -231,7 +231,7 @@ def test_the_same_rules_hold_for_a_tenants_quote(
     hub: Hub, building: Building, tenant_room: int, tenant: dict[str, str]
 ) -> None:
     base = {"room_id": tenant_room, "start": f"{DAY}T10:00:00", "end": f"{DAY}T11:00:00"}
-    cases = [
+    cases: list[tuple[dict[str, Any], int, str]] = [
         ({"organisation_id": building.nhs}, 422, "organisation_id"),
         ({"room_id": building.hall_a}, 403, "room_id"),
         ({"band": "commercial"}, 403, "band"),

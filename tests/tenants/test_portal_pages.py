@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ def portal(hub: Hub, building: Building) -> dict[str, int]:
 
 def book(
     hub: Hub, room_id: int, day: date, start: str, end: str, title: str = "Trustees' meeting", **extra: str
-):  # type: ignore[no-untyped-def]
+) -> Any:
     return hub.client.post(
         "/my/book-a-room",
         data={
