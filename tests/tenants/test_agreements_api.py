@@ -15,6 +15,7 @@ from hub.config import Settings
 from hub.models import AuditEntry, Role
 from tenants.models import Agreement, AgreementBreak, RentReview, UnitKind
 from tests.conftest import Hub, base_settings
+from tests.rooms.conftest import live_url  # noqa: F401 - the app under a real server
 from tests.tenants.conftest import Tenancy, make_agreement, make_unit
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -437,3 +438,39 @@ def test_opting_to_tax_shows_standard_vat(database_url: str, tmp_path: Path) -> 
         )
         body = client.get(f"/api/v1/agreements/{agreement_id}", headers=hub.headers_for(Role.ADMIN)).json()
         assert body["vat_rate_bp"] == 2_000
+
+
+def test_simultaneous_activations_of_overlapping_drafts_let_the_unit_once(
+    hub: Hub,
+    live_url: str,  # noqa: F811 - the fixture imported above
+) -> None:
+    import asyncio
+
+    import httpx
+
+    office = make_unit(hub, "Office 1")
+    drafts = [
+        make_agreement(
+            hub,
+            hub.make_org(f"Tenant {i}"),
+            [office],
+            date(2026, 4, 1 + i),
+            date(2027, 3, 31),
+            activate=False,
+        )
+        for i in range(6)
+    ]
+    admin = hub.headers_for(Role.ADMIN)
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
+            return await asyncio.gather(
+                *(client.post(f"/api/v1/agreements/{d}/activate", headers=admin) for d in drafts)
+            )
+
+    responses = asyncio.run(fire())
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 5, [
+        (r.status_code, r.text[:200]) for r in responses
+    ]
+    statuses = [hub.run(lambda db, d=d: db.get(Agreement, d)).status for d in drafts]
+    assert sorted(statuses) == ["active"] + ["draft"] * 5
