@@ -445,3 +445,69 @@ class CafeTrading(Struct):
     pif_redeemed_pence: int
     variances: list[tuple[int, str, date, int, str]]  # (session_id, till, closed_on, pence, reason)
     by_month: list[tuple[date, int, int]]  # (month, gross_pence, transactions)
+
+
+class VatRateOut(Struct):
+    vat_rate_bp: int
+    net_pence: int
+    vat_pence: int
+
+
+class TopProductOut(Struct):
+    name: str
+    quantity: int
+    gross_pence: int
+
+
+class VarianceOut(Struct):
+    session_id: int
+    till: str
+    closed_on: date
+    variance_pence: int
+    reason: str
+
+
+class MonthOut(Struct):
+    month: date
+    gross_pence: int
+    transactions: int
+
+
+class CafeTradingOut(Struct):
+    """:class:`CafeTrading` as the API answers it: named fields rather than tuples."""
+
+    first: date
+    last: date
+    takings_gross_pence: int
+    takings_net_pence: int
+    takings_vat_pence: int
+    transactions: int
+    average_basket_pence: int
+    vat_by_rate: list[VatRateOut]
+    top_products: list[TopProductOut]
+    pif_given_units: int
+    pif_given_pence: int
+    pif_redeemed_units: int
+    pif_redeemed_pence: int
+    variances: list[VarianceOut]
+    by_month: list[MonthOut]
+
+    @classmethod
+    def of(cls, trading: CafeTrading) -> CafeTradingOut:
+        return cls(
+            first=trading.first,
+            last=trading.last,
+            takings_gross_pence=trading.takings_gross_pence,
+            takings_net_pence=trading.takings_net_pence,
+            takings_vat_pence=trading.takings_vat_pence,
+            transactions=trading.transactions,
+            average_basket_pence=trading.average_basket_pence,
+            vat_by_rate=[VatRateOut(*row) for row in trading.vat_by_rate],
+            top_products=[TopProductOut(*row) for row in trading.top_products],
+            pif_given_units=trading.pif_given_units,
+            pif_given_pence=trading.pif_given_pence,
+            pif_redeemed_units=trading.pif_redeemed_units,
+            pif_redeemed_pence=trading.pif_redeemed_pence,
+            variances=[VarianceOut(*row) for row in trading.variances],
+            by_month=[MonthOut(*row) for row in trading.by_month],
+        )

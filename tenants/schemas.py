@@ -25,10 +25,21 @@ NoticeMonths = Annotated[int, Meta(ge=0, le=120)]
 MinutesPerMonth = Annotated[int, Meta(ge=0, le=44_640)]
 
 
+# Square metres, as a number or a string ("18.5"); at most two decimal places (the service checks
+# the range). The pattern tells API clients a string must be a number.
+Area = Annotated[
+    Decimal,
+    Meta(
+        description="floor area in square metres, e.g. 18.5",
+        extra_json_schema={"pattern": r"^[0-9]{1,6}(\.[0-9]{1,2})?$"},
+    ),
+]
+
+
 class UnitCreate(Input):
     name: UnitName
     kind: UnitKind
-    area_m2: Decimal
+    area_m2: Area
     floor: Floor = ""
     features: Annotated[list[Feature], Meta(max_length=30)] = msgspec.field(default_factory=list)
     out_of_use: bool = False
@@ -38,7 +49,7 @@ class UnitCreate(Input):
 class UnitUpdate(Input):
     name: UnitName | UnsetType = UNSET
     kind: UnitKind | UnsetType = UNSET
-    area_m2: Decimal | UnsetType = UNSET
+    area_m2: Area | UnsetType = UNSET
     floor: Floor | UnsetType = UNSET
     features: Annotated[list[Feature], Meta(max_length=30)] | UnsetType = UNSET
     out_of_use: bool | UnsetType = UNSET

@@ -141,7 +141,12 @@ class PictogramController(Controller):
     async def list_pictograms(self) -> list[str]:
         return list(pictures.pictogram_names())
 
-    @get("/{name:str}", opt=TILL, summary="A pictogram as SVG (name, optionally ending .svg)")
+    @get(
+        "/{name:str}",
+        opt=TILL,
+        media_type="image/svg+xml",
+        summary="A pictogram as SVG (name, optionally ending .svg)",
+    )
     async def get_pictogram(self, name: FromPath[str]) -> Response[str]:
         svg = pictures.pictogram_svg(name.removesuffix(".svg"))
         return Response(

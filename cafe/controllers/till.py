@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from cafe.controllers.access import REPORTS, SUPERVISOR, TILL, TRADING
 from cafe.schemas import (
-    CafeTrading,
+    CafeTradingOut,
     RefundIn,
     SaleIn,
     SaleOut,
@@ -149,11 +149,11 @@ class ReportController(Controller):
     @get("/trading", opt=TRADING, summary="Café trading over building-local days (first and last inclusive)")
     async def trading(
         self, db: Db, settings: SettingsDep, first: FromQuery[date], last: FromQuery[date]
-    ) -> CafeTrading:
+    ) -> CafeTradingOut:
         within_calendar(first, "first")
         within_calendar(last, "last")
         if last < first:
             raise InvalidInput("must be on or after first", field="last")
         if (last - first).days > 3 * 366:
             raise InvalidInput("A report covers at most three years.", field="last")
-        return await reports.cafe_trading(db, settings, first, last)
+        return CafeTradingOut.of(await reports.cafe_trading(db, settings, first, last))

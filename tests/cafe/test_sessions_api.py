@@ -322,11 +322,14 @@ def test_the_trading_report_adds_up_takings_refunds_gifts_and_variances(cafe: Ca
         83,
         812,
     )
-    assert report["vat_by_rate"] == [[0, 395, 0], [2000, 417, 83]]
+    assert report["vat_by_rate"] == [
+        {"vat_rate_bp": 0, "net_pence": 395, "vat_pence": 0},
+        {"vat_rate_bp": 2000, "net_pence": 417, "vat_pence": 83},
+    ]
     assert report["transactions"] == 3
     assert (report["pif_given_units"], report["pif_given_pence"]) == (1, 450)
-    assert [(v[3], v[4]) for v in report["variances"]] == [(-10, "10p short")]
-    assert report["by_month"][0][1:] == [1345, 3]
+    assert [(v["variance_pence"], v["reason"]) for v in report["variances"]] == [(-10, "10p short")]
+    assert (report["by_month"][0]["gross_pence"], report["by_month"][0]["transactions"]) == (1345, 3)
     assert ledger_check(cafe).ok
     bad = cafe.get("/api/v1/cafe/reports/trading", first=today, last="2000-01-01")
     assert bad.status_code == 422 and fields(bad) == ["last"]
