@@ -14,9 +14,10 @@ agreement ids it answers by tenant name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth import Identity
@@ -413,6 +414,117 @@ async def seed_agreements(
     return made
 
 
+# Two tenants behind with their rent: their invoices since September are unpaid (the alerts and the
+# aged debt show them).
+IN_ARREARS = frozenset({"Wyre Men's Shed", "Fleetwood Refugee Welcome"})
+# Meeting-room hours used this month: (tenant, room, day of the month, start, end).
+HOURS_USED = (
+    ("Fleetwood Food Bank", "Meeting Room 1", 1, "09:30", "11:30"),
+    ("Fylde Coast Minds", "Meeting Room 2", 1, "13:00", "16:00"),
+    ("Bay Advice Centre", "Meeting Room 1", 2, "10:00", "12:00"),
+    ("Fleetwood Community Credit Union", "Meeting Room 2", 2, "09:00", "10:30"),
+    ("Wyre Carers Network", "Meeting Room 1", 3, "14:00", "15:30"),
+)
+BILLED_MONTHS = 4  # this month and the three before it
+
+
+def _first_of_month(today: date, months_ago: int) -> date:
+    return add_months(today.replace(day=1), -months_ago)
+
+
+async def seed_billed_history(db: AsyncSession, settings: Settings, organisations: dict[str, int]) -> None:
+    """The monthly billing run's tenants part for this month and the three before, each month's
+    charges invoiced at its end (today for this month) and paid ten days later — except by the two
+    tenants in arrears, and this month's, which are not yet due."""
+    from hub.billing.demo import demo_settings
+    from hub.billing.models import Charge, ChargeStatus, PaymentMethod
+    from hub.billing.schemas import AllocationIn, InvoiceCreate, PaymentCreate
+    from hub.billing.services import invoices, payments
+    from tenants.services.billing import SOURCE_TYPE, post_periodic_charges
+
+    settings = demo_settings(settings)
+    today = settings.today()
+    names = {org_id: name for name, org_id in organisations.items()}
+    for months_ago in range(BILLED_MONTHS - 1, -1, -1):
+        first = _first_of_month(today, months_ago)
+        last = add_months(first, 1) - timedelta(days=1)
+        await post_periodic_charges(db, settings, ACTOR, first, last)
+        rows = (
+            await db.execute(
+                select(Charge.organisation_id, Charge.id)
+                .where(Charge.source_type == SOURCE_TYPE, Charge.status == ChargeStatus.OPEN.value)
+                .order_by(Charge.organisation_id, Charge.id)
+            )
+        ).all()
+        by_org: dict[int, list[int]] = {}
+        for org_id, charge_id in rows:
+            by_org.setdefault(org_id, []).append(charge_id)
+        issued_on = min(last, today)
+        for org_id, charge_ids in by_org.items():
+            invoice = await invoices.create_invoice(
+                db,
+                settings,
+                ACTOR,
+                InvoiceCreate(
+                    organisation_id=org_id,
+                    charge_ids=charge_ids,
+                    notes=f"Rent and service charges, {first:%B %Y}",
+                ),
+                on=issued_on,
+            )
+            if months_ago == 0 or names.get(org_id) in IN_ARREARS:
+                continue
+            await payments.record_payment(
+                db,
+                settings,
+                ACTOR,
+                PaymentCreate(
+                    organisation_id=org_id,
+                    method=PaymentMethod.BACS,
+                    amount_pence=invoice.gross_pence,
+                    received_on=min(issued_on + timedelta(days=10), today),
+                    reference=f"Standing order {invoice.number_text}",
+                    allocations=[AllocationIn(invoice_id=invoice.id, amount_pence=invoice.gross_pence)],
+                ),
+            )
+
+
+async def seed_hours_used(db: AsyncSession, settings: Settings, organisations: dict[str, int]) -> None:
+    """Tenants' bookings of the meeting rooms this month, priced against their included hours."""
+    from hub.errors import DomainError
+    from hub.modules import Registry
+    from rooms.models import Room, Visibility
+    from rooms.schemas import BookingCreate
+    from rooms.services import bookings
+    from rooms.services.localtime import combine_local
+    from tenants.plugin import TENANTS
+
+    registry = Registry([TENANTS])
+    zone = settings.zone
+    today = settings.today()
+    rooms_by_name = dict((await db.execute(select(Room.name, Room.id))).all())
+    for tenant, room, day_of_month, start, end in HOURS_USED:
+        if tenant not in organisations or room not in rooms_by_name:
+            continue
+        day = today.replace(day=day_of_month)
+        data = BookingCreate(
+            room_id=rooms_by_name[room],
+            organisation_id=organisations[tenant],
+            title="Team meeting",
+            start=combine_local(day, time.fromisoformat(start), zone),
+            end=combine_local(day, time.fromisoformat(end), zone),
+            category="meeting",
+            visibility=Visibility.PRIVATE,
+        )
+        try:
+            await bookings.create_booking(db, settings, ACTOR, data, registry=registry)
+        except DomainError:
+            await db.rollback()  # a shut day or a clash in the rooms' demo: the demo goes on
+
+
 async def seed(db: AsyncSession, settings: Settings, organisations: dict[str, int]) -> None:
-    """The tenants module's part of the demo hub (``Module.demo``)."""
+    """The tenants module's part of the demo hub (``Module.demo``): agreements, four months of
+    rent billed, two tenants in arrears, and this month's meeting-room hours."""
     await seed_agreements(db, settings, organisations)
+    await seed_billed_history(db, settings, organisations)
+    await seed_hours_used(db, settings, organisations)
