@@ -53,7 +53,7 @@ WRITERS = roles(ADMIN_ONLY)
 # The signed document is served "only to staff and that tenant" (issue 13): not to trustees.
 DOCUMENT_READERS = roles(STAFF)
 
-NAV = [NavItem("Tenancies", "/tenancies", frozenset(STAFF | {Role.TRUSTEE}), order=30)]
+NAV = [NavItem("Tenancies", "/tenancies", frozenset(STAFF | {Role.TRUSTEE}), order=25)]
 
 STATUS_LABELS = {
     AgreementStatus.DRAFT.value: "Draft",
