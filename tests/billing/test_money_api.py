@@ -836,8 +836,10 @@ def test_a_charge_earns_into_any_stream_a_module_declares_and_no_other(hub: Hub,
     assert refused.json()["errors"] == [
         {
             "field": "stream",
+            # The streams the modules declare: the café's, the core's, rooms' hire and tenants'
+            # rent, service charge and meeting-room hours beyond the allowance (issue 13).
             "reason": "no income stream is called 'donations'; choose one of: "
-            "cafe, other, rent, room_hire, service_charge",
+            "allowance_overage, cafe, other, rent, room_hire, service_charge",
         }
     ]
 
