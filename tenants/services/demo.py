@@ -492,14 +492,17 @@ async def seed_billed_history(db: AsyncSession, settings: Settings, organisation
 async def seed_hours_used(db: AsyncSession, settings: Settings, organisations: dict[str, int]) -> None:
     """Tenants' bookings of the meeting rooms this month, priced against their included hours."""
     from hub.errors import DomainError
-    from hub.modules import Registry
+    from hub.modules import Module, Registry
+    from rooms import HIRE_ALLOWANCE
     from rooms.models import Room, Visibility
     from rooms.schemas import BookingCreate
     from rooms.services import bookings
     from rooms.services.localtime import combine_local
-    from tenants.plugin import TENANTS
+    from tenants.services.allowance import hire_allowance
 
-    registry = Registry([TENANTS])
+    # Priced as the app prices them: rooms asks tenants' allowance (the plugin is not imported
+    # here, which would be an import cycle).
+    registry = Registry([Module(name="tenants", provides={HIRE_ALLOWANCE: hire_allowance})])
     zone = settings.zone
     today = settings.today()
     rooms_by_name = dict((await db.execute(select(Room.name, Room.id))).all())
