@@ -32,6 +32,7 @@ from hub.config import Settings, load_settings
 from hub.controllers.health import VERSION
 from hub.db import Base, create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
+from hub.mail import routes as mail_routes
 from hub.middleware import IdentityMiddleware
 from hub.modules import Module, Registry
 from hub.openapi import ClockTimeSchemaPlugin, DocumentedJsonPlugin, DocumentedYamlPlugin
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None, modules: Sequence[Module] | Non
 
     return Litestar(
         plugins=[ModulesPlugin(modules), ClockTimeSchemaPlugin()],
-        lifespan=[database],
+        lifespan=[database, *mail_routes.lifespans(settings)],
         middleware=[IdentityMiddleware(settings)],
         guards=[access_guard],
         dependencies=DEPENDENCIES,

@@ -10,7 +10,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEV_SECRET_KEY = "hubkeeper-development-secret-not-for-production"  # noqa: S105 - documented dev default
@@ -25,6 +28,23 @@ class SettingsError(ValueError):
         super().__init__(f"{variable}: {reason}")
         self.variable = variable
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes: ``HUB_SMTP_URL`` parsed. ``security`` is ``none`` (plain, for a relay on
+    this machine or a test server), ``starttls`` (upgrade after connecting, usually port 587) or
+    ``tls`` (TLS from the start, usually port 465)."""
+
+    host: str
+    port: int
+    security: str = "none"
+    username: str | None = None
+    password: str | None = None
+    timeout_seconds: float = 10.0
+
+    def __repr__(self) -> str:  # never print the password
+        return f"SmtpServer({self.host}:{self.port}, {self.security}, user={self.username!r})"
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,13 @@ class Settings:
     agreement_alert_days: int = 90
     # The largest menu picture the café accepts.
     cafe_picture_max_bytes: int = 2 * 1024 * 1024
+    # Mail: where it is sent (None: messages wait in the outbox, shown to admins) and who sends it.
+    smtp: SmtpServer | None = None
+    mail_from: str = "Hubkeeper <hub@localhost>"
+    # The address people reach the hub at, for links in messages (password reset, Pay now).
+    public_url: str = "http://127.0.0.1:8000"
+    # Where ``hubkeeper backup`` writes (and the admin page looks) by default.
+    backup_dir: Path = Path("var/backups")
 
     def today(self) -> date:
         """Today in the building's time zone: the one "today" of invoices, reports and the desk."""
@@ -235,6 +262,81 @@ def _prefix(name: str, raw: str) -> str:
     return value
 
 
+_SMTP_SCHEMES = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+
+
+def _smtp(raw: str | None) -> SmtpServer | None:
+    """``smtp://host:port`` (plain), ``smtp+starttls://user:pass@host:587`` or
+    ``smtps://user:pass@host:465``; ``?starttls=true`` on ``smtp://`` also asks for STARTTLS and
+    ``?timeout=`` sets the seconds to wait (default 10). User and password are percent-encoded."""
+    if raw is None:
+        return None
+    name = "HUB_SMTP_URL"
+    example = "e.g. smtp://127.0.0.1:1025 or smtp+starttls://user:password@mail.example.org:587"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(name, f"not a valid URL ({exc}); {example}") from exc
+    if parts.scheme not in _SMTP_SCHEMES:
+        raise SettingsError(
+            name, f"unknown scheme {parts.scheme!r}: use smtp, smtp+starttls or smtps; {example}"
+        )
+    if not parts.hostname:
+        raise SettingsError(name, f"has no host; {example}")
+    if parts.path not in ("", "/"):
+        raise SettingsError(name, f"must not have a path ({parts.path!r}); {example}")
+    security, default_port = _SMTP_SCHEMES[parts.scheme]
+    timeout = 10.0
+    for key, values in parse_qs(parts.query, keep_blank_values=True).items():
+        if key == "starttls" and parts.scheme == "smtp":
+            if _bool(name, values[-1]):
+                security = "starttls"
+        elif key == "timeout":
+            timeout = _seconds(name, values[-1], 120.0)
+        else:
+            raise SettingsError(name, f"unknown option {key!r} (expected starttls or timeout)")
+    if parts.password is not None and parts.username is None:
+        raise SettingsError(name, "has a password but no user name")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or default_port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        timeout_seconds=timeout,
+    )
+
+
+def _mail_from(raw: str) -> str:
+    """One sender, ``Name <address>`` or a bare address, with no line breaks (they would let a
+    value write mail headers of its own)."""
+    value = raw.strip()
+    if any(ch in value for ch in "\r\n\0"):
+        raise SettingsError("HUB_MAIL_FROM", "must not contain line breaks")
+    display, address = parseaddr(value)
+    local, _, domain = address.partition("@")
+    if not local or not domain or "," in value.replace(display, "", 1):
+        raise SettingsError(
+            "HUB_MAIL_FROM", f"expected one address such as 'Fleetwood Hub <desk@example.org>', got {raw!r}"
+        )
+    try:
+        str(Address(display_name=display, username=local, domain=domain))
+    except (ValueError, IndexError) as exc:
+        raise SettingsError("HUB_MAIL_FROM", f"not a valid address: {exc}") from exc
+    return value
+
+
+def _public_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            "HUB_PUBLIC_URL", f"expected the hub's address such as https://hub.example.org, got {raw!r}"
+        )
+    return value
+
+
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -325,6 +427,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cafe_picture_max_bytes=_positive_int(
             "HUB_CAFE_PICTURE_MAX_BYTES", env.get("HUB_CAFE_PICTURE_MAX_BYTES", str(2 * 1024 * 1024))
         ),
+        smtp=_smtp(_optional(env, "HUB_SMTP_URL")),
+        mail_from=_mail_from(env.get("HUB_MAIL_FROM", "").strip() or Settings.mail_from),
+        public_url=_public_url(env.get("HUB_PUBLIC_URL", "").strip() or Settings.public_url),
+        backup_dir=Path(env.get("HUB_BACKUP_DIR", "").strip() or "var/backups"),
         feed_private_bookings=_choice(
             "HUB_FEED_PRIVATE_BOOKINGS", env.get("HUB_FEED_PRIVATE_BOOKINGS", "busy"), ("busy", "hide")
         ),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import hub.billing.demo
 import hub.demo
 from hub.auth import ADMIN_ONLY, ALL_ROLES, PUBLIC, STAFF
+from hub.backup import routes as backup_routes
 from hub.billing import views as money_views
 from hub.billing.controllers import API_ROUTES as MONEY_API
 from hub.commands import COMMANDS
@@ -25,8 +26,10 @@ from hub.controllers.accounts import TokenController, UserController, me
 from hub.controllers.audit import list_audit
 from hub.controllers.health import healthz
 from hub.controllers.organisations import OrganisationController
+from hub.mail import routes as mail_routes
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module, Registry
+from hub.privacy import routes as privacy_routes
 from hub.reports import views as report_views
 from hub.reports.controllers import API_ROUTES as REPORTS_API
 from hub.services import home
@@ -71,11 +74,15 @@ def _routes() -> list[ControllerRouterHandler]:
         *money_views.ROUTES,
         *REPORTS_API,
         *report_views.ROUTES,
+        *mail_routes.ROUTES,
+        *backup_routes.ROUTES,
+        *privacy_routes.ROUTES,
     ]
 
 
 def _load_models() -> None:
     import hub.billing.models
+    import hub.mail.models
     import hub.models  # noqa: F401
 
 
@@ -113,11 +120,14 @@ CORE = Module(
         NavItem("Your account", "/account", frozenset(ADMIN_ONLY), order=90),
         *money_views.NAV,
         *report_views.NAV,
+        *mail_routes.NAV,
+        *backup_routes.NAV,
+        *privacy_routes.NAV,
     ],
     package_dir=Path(__file__).parent,
     load_models=_load_models,
     demo=_demo,
-    cli=COMMANDS,
+    cli=[*COMMANDS, *mail_routes.COMMANDS, *backup_routes.COMMANDS, *privacy_routes.COMMANDS],
     home_panels=_HOME_PANELS,
     income_streams=[IncomeStream("other", "Other income", "Other income")],
     charge_sources=[ChargeSource("manual", "Added by hand", "other")],

@@ -25,6 +25,7 @@ from hub.billing.services import charges, invoices, payments
 from hub.models import ApiToken, OrganisationKind, RateBand, Role
 from rooms.schemas import RateIn, RoomCreate
 from rooms.services import pricing, rooms
+from tests.backup import access as backup_access
 from tests.cafe import access as cafe_access
 from tests.conftest import Hub, base_settings
 from tests.hub.access_rules import (
@@ -39,6 +40,8 @@ from tests.hub.access_rules import (
     Rule,
     rule,
 )
+from tests.mail import access as mail_access
+from tests.privacy import access as privacy_access
 from tests.reports import access as reports_access
 from tests.tenants import access as tenants_access
 
@@ -287,7 +290,7 @@ ACCESS: dict[str, Rule] = {
 # Each module keeps its own part of the table beside its tests (``tests/<module>/access.py``: an
 # ``ACCESS`` dict of the same shape, written from the module's issue, and ``PATH_VALUES`` for the
 # walk's path parameters). They are merged here; a name used twice fails.
-for _part in (cafe_access, tenants_access, reports_access):
+for _part in (cafe_access, tenants_access, reports_access, mail_access, backup_access, privacy_access):
     assert not set(_part.ACCESS) & set(ACCESS), f"{_part.__name__}: entry names already used"
     ACCESS.update(_part.ACCESS)
 
@@ -447,6 +450,9 @@ def _make_objects(hub: Hub, org_id: int) -> dict[str, str]:
         **cafe_access.PATH_VALUES,
         **tenants_access.PATH_VALUES,
         **reports_access.PATH_VALUES,
+        **mail_access.PATH_VALUES,
+        **backup_access.PATH_VALUES,
+        **privacy_access.PATH_VALUES,
     }
 
 

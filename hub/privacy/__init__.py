@@ -1,0 +1,1 @@
+"""Data-protection requests: export everything held about a person, or erase them (UK GDPR)."""
