@@ -40,6 +40,7 @@ from hub.errors import RuleViolation
 from hub.mail.models import MailAttachment, MailMessage, MailStatus
 
 __all__ = [
+    "SCHEDULED",
     "Attachment",
     "MailMessage",
     "MailStatus",
@@ -50,6 +51,13 @@ __all__ = [
 ]
 
 _HUB_DIR = Path(__file__).resolve().parent.parent
+
+# Messages due at a time rather than caused by a request (a provisional hold about to expire, an
+# agreement alert): modules provide a function under this name (``Module.provides``),
+# ``async def (db: AsyncSession, settings: Settings, now: datetime) -> int``, which queues what is
+# due with :func:`enqueue` (a ``dedupe_key`` per message, so asking twice queues once), commits,
+# and answers how many it queued. The sender asks every provider every few minutes.
+SCHEDULED = "mail.scheduled"
 
 # Line breaks (and NUL) in a header value would let the value write headers of its own.
 _FORBIDDEN = ("\r", "\n", "\0", "\u2028", "\u2029", "\x85")
