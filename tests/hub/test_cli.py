@@ -108,6 +108,13 @@ def test_bad_setting_stops_the_command_naming_the_variable(settings: Settings) -
     assert "HUB_TIMEZONE" in result.output
 
 
+def test_a_mail_setting_that_does_not_parse_stops_start_up_naming_it(settings: Settings) -> None:
+    env = {**_env(settings), "HUB_SMTP_URL": "smtp://mail.example.org:notaport"}
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "HUB_SMTP_URL" in result.output
+
+
 def test_production_refuses_to_serve_without_a_secret_key(settings: Settings) -> None:
     env = {"HUB_DATABASE_URL": settings.database_url, "HUB_ENV": "production", "HUB_SECRET_KEY": ""}
     result = CliRunner().invoke(main, ["serve"], env=env)
