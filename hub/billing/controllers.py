@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
+from msgspec import Struct
 
 from hub.auth import PUBLIC, STAFF, roles
 from hub.billing import rules
@@ -43,7 +44,7 @@ from hub.billing.schemas import (
     RefundCreate,
     Statement,
 )
-from hub.billing.services import charges, debt, invoices, ledger, payments, refunds, stripe_pay
+from hub.billing.services import charges, debt, invoices, ledger, mailing, payments, refunds, stripe_pay
 from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.idempotency import IDEMPOTENT, caller_of, once, read_key, remember, replay_if_seen
 from hub.models import Role
@@ -365,6 +366,46 @@ async def organisation_statement(
     )
 
 
+class StatementEmailed(Struct):
+    """A statement queued in the outbox: the sender delivers it after this answer."""
+
+    message_id: int
+    to: str
+    from_date: date
+    to_date: date
+
+
+@post(
+    "/api/v1/organisations/{organisation_id:int}/statement/email",
+    opt=PAY,
+    status_code=202,
+    tags=["money"],
+    summary="Email an organisation's statement of account to its billing contact",
+)
+async def email_statement(
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    organisation_id: FromPath[int],
+    from_date: Annotated[date | None, QueryParameter(name="from")] = None,
+    to_date: Annotated[date | None, QueryParameter(name="to")] = None,
+) -> StatementEmailed:
+    """Staff for any organisation, a tenant for its own (another's answers 404); audited. 422
+    (``billing_email``) when the organisation has no address to send it to."""
+    statement = await debt.statement(
+        db,
+        settings,
+        identity,
+        organisation_id,
+        from_date=_day(from_date, "from"),
+        to_date=_day(to_date, "to"),
+    )
+    message = await mailing.queue_statement(db, settings, identity, statement)
+    return StatementEmailed(
+        message_id=message.id, to=message.to_address, from_date=statement.from_date, to_date=statement.to_date
+    )
+
+
 @get("/api/v1/ledger", opt=LEDGER, tags=["money"], summary="Ledger entries (append-only), newest first")
 async def ledger_entries(
     db: Db,
@@ -418,6 +459,7 @@ API_ROUTES: list[ControllerRouterHandler] = [
     PaymentController,
     aged_debt,
     organisation_statement,
+    email_statement,
     ledger_entries,
     ledger_check,
     stripe_webhook,

@@ -31,7 +31,7 @@ from hub.billing.schemas import (
     PaymentCreate,
     RefundCreate,
 )
-from hub.billing.services import actions, charges, debt, invoices, payments, refunds, stripe_pay
+from hub.billing.services import actions, charges, debt, invoices, mailing, payments, refunds, stripe_pay
 from hub.config import Settings
 from hub.deps import Caller, Db, RegistryDep, SettingsDep
 from hub.errors import DomainError, InvalidInput, NotFound
@@ -1075,6 +1075,7 @@ async def statement_page(
         status_code=status_code,
         title=f"Statement for {result.organisation}",
         statement=result,
+        can_email=identity.role in STAFF or identity.role == Role.TENANT,
         # The period shown, or what was typed when it could not be read.
         values={
             "from": from_text[:40] if "from" in errors else result.from_date.isoformat(),
@@ -1084,6 +1085,29 @@ async def statement_page(
         error_summary=summary,
         **_helpers(),
     )
+
+
+# Staff, or a tenant for its own organisation (another's answers 404); trustees never write.
+EMAILERS = roles(STAFF, Role.TENANT)
+
+
+@post("/organisations/{organisation_id:int}/statement/email", opt=EMAILERS, include_in_schema=False)
+async def statement_email(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    identity: Caller,
+    organisation_id: FromPath[int],
+) -> Redirect:
+    """Email this statement (the last year to today) to the organisation's billing contact."""
+    back = f"/organisations/{organisation_id}/statement"
+    result = await debt.statement(db, settings, identity, organisation_id)
+    try:
+        message = await mailing.queue_statement(db, settings, identity, result)
+    except DomainError as exc:
+        await db.rollback()
+        return redirect(request, back, flash=f"The statement was not sent: {exc.detail}")
+    return redirect(request, back, flash=f"The statement will be emailed to {message.to_address}.")
 
 
 ROUTES: list[ControllerRouterHandler] = [
@@ -1106,6 +1130,7 @@ ROUTES: list[ControllerRouterHandler] = [
     charge_cancel,
     aged_debt_page,
     statement_page,
+    statement_email,
 ]
 NAV: list[NavItem] = [
     NavItem("Invoices", "/invoices", frozenset(STAFF | {Role.TRUSTEE, Role.TENANT}), order=40),

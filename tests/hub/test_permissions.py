@@ -285,6 +285,14 @@ ACCESS: dict[str, Rule] = {
         "POST /api/v1/invoices/{invoice_id}/pay",
         "GET /invoices/{invoice_id}/pay",
     ),
+    # Issue 18 "statement on request": staff for anyone ("organisations, invoices and payments"),
+    # a tenant for its own organisation (its invoices are its own business, DESIGN §6; another's
+    # answers 404); sending mail is a write, and trustees change nothing.
+    "email a statement": rule(
+        {ADMIN, RECEPTIONIST, TENANT},
+        "POST /api/v1/organisations/{organisation_id}/statement/email",
+        "POST /organisations/{organisation_id}/statement/email",
+    ),
 }
 
 # Each module keeps its own part of the table beside its tests (``tests/<module>/access.py``: an

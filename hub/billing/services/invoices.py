@@ -41,7 +41,7 @@ from hub.billing.schemas import (
     InvoicePage,
     InvoiceSummary,
 )
-from hub.billing.services import ledger
+from hub.billing.services import ledger, mailing
 from hub.config import Settings
 from hub.db import is_valid_id, utcnow
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -333,6 +333,8 @@ async def create_invoice(
     )
     if data.issue:
         await _issue(db, settings, actor, invoice, org, on=on)
+        # The message is written with the invoice: it exists exactly when the issue commits.
+        await mailing.queue_document(db, settings, actor, invoice, org)
     if commit:
         await db.commit()
     else:
@@ -406,6 +408,7 @@ async def issue_invoice(
         raise Conflict(f"only a draft can be issued; this one is {invoice.status}", field="status")
     org = await _organisation(db, invoice.organisation_id)
     await _issue(db, settings, actor, invoice, org)
+    await mailing.queue_document(db, settings, actor, invoice, org)
     if commit:
         await db.commit()
     else:
@@ -620,6 +623,8 @@ async def create_credit_note(
         },
         reason=reason,
     )
+    await db.flush()
+    await mailing.queue_document(db, settings, actor, note, org)
     if commit:
         await db.commit()
     else:
