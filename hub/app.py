@@ -32,6 +32,7 @@ from hub.config import Settings, load_settings
 from hub.controllers.health import VERSION
 from hub.db import Base, create_engine, create_sessionmaker, writer
 from hub.deps import DEPENDENCIES
+from hub.headers import security_headers
 from hub.mail import routes as mail_routes
 from hub.middleware import IdentityMiddleware
 from hub.modules import Module, Registry
@@ -110,6 +111,9 @@ def create_app(settings: Settings | None = None, modules: Sequence[Module] | Non
         plugins=[ModulesPlugin(modules), ClockTimeSchemaPlugin()],
         lifespan=[database, *mail_routes.lifespans(settings)],
         middleware=[IdentityMiddleware(settings)],
+        # Security headers on every response, the router's own 404/405 and errors included: a hook
+        # on the whole app's send, outside every middleware and exception handler (hub/headers.py).
+        before_send=[security_headers(settings)],
         guards=[access_guard],
         dependencies=DEPENDENCIES,
         exception_handlers={HTTPException: exception_handler, Exception: exception_handler},

@@ -4,9 +4,11 @@
 (function () {
   "use strict";
 
+  // Cells are placed by classes (r-N, e-N in hub.css), so their rows are read from the computed style.
   function rowOf(cell) {
-    var start = parseInt(cell.style.gridRowStart, 10);
-    var end = parseInt(cell.style.gridRowEnd, 10);
+    var style = window.getComputedStyle(cell);
+    var start = parseInt(style.gridRowStart, 10);
+    var end = parseInt(style.gridRowEnd, 10);
     if (isNaN(start)) start = 1;
     if (isNaN(end) || end <= start) end = start + 1;
     return { start: start, end: end };
