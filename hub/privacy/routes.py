@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hub.privacy import controllers, views
+
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
 
     from hub.web import NavItem
 
-ROUTES: list[ControllerRouterHandler] = []
-NAV: list[NavItem] = []
+ROUTES: list[ControllerRouterHandler] = [*controllers.API_ROUTES, *views.ROUTES]
+NAV: list[NavItem] = [*views.NAV]
 COMMANDS: list[click.Command] = []

@@ -1,0 +1,157 @@
+"""/admin/privacy: find a person by email, see what is held, download it, or erase them.
+
+Every form posts (the address never sits in a URL, so never in a server's access log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Template
+
+from hub.auth import ADMIN_ONLY, roles
+from hub.deps import Caller, Db, RegistryDep, SettingsDep
+from hub.errors import DomainError
+from hub.models import Role
+from hub.privacy import services
+from hub.privacy.controllers import export_file
+from hub.web import NavItem, form_errors, read_form, render
+
+ADMIN = roles(ADMIN_ONLY)
+TEMPLATE = "privacy/person.html"
+
+# What each kind of record is called on the page (the export's keys; modules' parts as they are).
+KIND_LABELS = {
+    "account": "User account",
+    "sessions": "Signed-in sessions",
+    "api_tokens": "API tokens",
+    "password_resets": "Password reset requests",
+    "login_attempts": "Sign-in attempts",
+    "contacts": "Contact on organisations",
+    "billing_email_of": "Billing email of organisations",
+    "audit_entries": "Audit log entries",
+    "mail_messages": "Email messages",
+    "invoices": "Issued invoices naming them (kept)",
+}
+
+
+def _labelled(counts: list[tuple[str, int]] | Any) -> list[tuple[str, int]]:
+    return [(KIND_LABELS.get(kind, kind.replace("_", " ").capitalize()), count) for kind, count in counts]
+
+
+@get("/admin/privacy", opt=ADMIN, include_in_schema=False)
+async def privacy_page(request: Request[Any, Any, Any]) -> Template:
+    return render(request, TEMPLATE, title="Data protection", values={}, held=None)
+
+
+async def _held_page(
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    form: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    error_summary: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The person's page: what is held (counts per kind), the export and erase forms."""
+    try:
+        person = await services.find(db, settings, registry, form.get("email", ""))
+    except DomainError as exc:
+        found_errors, summary = form_errors(exc)
+        return render(
+            request,
+            TEMPLATE,
+            status_code=exc.status_code,
+            title="Data protection",
+            values={"email": form.get("email", "")},
+            held=None,
+            errors=found_errors,
+            error_summary=summary,
+        )
+    exported = await services.export(db, settings, registry, person)
+    invoices = [i["number"] for i in exported["invoices"]]
+    return render(
+        request,
+        TEMPLATE,
+        status_code=status_code,
+        title="Data protection",
+        values={k: v for k, v in form.items() if k in ("email", "reason")},
+        email=person.email,
+        held=_labelled(services.held(exported)),
+        invoices=invoices,
+        errors=errors,
+        error_summary=error_summary,
+    )
+
+
+@post("/admin/privacy", opt=ADMIN, include_in_schema=False, status_code=200)
+async def privacy_find(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, registry: RegistryDep
+) -> Template:
+    return await _held_page(request, db, settings, registry, await read_form(request))
+
+
+@post("/admin/privacy/export", opt=ADMIN, include_in_schema=False, status_code=200)
+async def privacy_export(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, registry: RegistryDep, identity: Caller
+) -> Response[bytes] | Template:
+    form = await read_form(request)
+    try:
+        exported = await services.export_request(db, settings, registry, identity, form.get("email", ""))
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = form_errors(exc)
+        return render(
+            request,
+            TEMPLATE,
+            status_code=exc.status_code,
+            title="Data protection",
+            values={"email": form.get("email", "")},
+            held=None,
+            errors=errors,
+            error_summary=summary,
+        )
+    return export_file(settings, exported)
+
+
+@post("/admin/privacy/erase", opt=ADMIN, include_in_schema=False, status_code=200)
+async def privacy_erase(
+    request: Request[Any, Any, Any], db: Db, settings: SettingsDep, registry: RegistryDep, identity: Caller
+) -> Template:
+    form = await read_form(request)
+    try:
+        result = await services.erase(
+            db,
+            settings,
+            registry,
+            identity,
+            form.get("email", ""),
+            reason=form.get("reason", ""),
+            confirm=form.get("confirm", ""),
+        )
+    except DomainError as exc:
+        await db.rollback()
+        errors, summary = form_errors(exc)
+        return await _held_page(
+            request,
+            db,
+            settings,
+            registry,
+            form,
+            errors=errors,
+            error_summary=summary if errors else exc.detail,
+            status_code=exc.status_code,
+        )
+    return render(
+        request,
+        "privacy/erased.html",
+        title="Person erased",
+        result=result,
+        changed=_labelled(services.describe(result.counts)),
+    )
+
+
+ROUTES = [privacy_page, privacy_find, privacy_export, privacy_erase]
+NAV = [NavItem("Data protection", "/admin/privacy", frozenset({Role.ADMIN}), order=87)]
