@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hub.backup.commands import COMMANDS as BACKUP_COMMANDS
+
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
@@ -13,4 +15,4 @@ if TYPE_CHECKING:
 
 ROUTES: list[ControllerRouterHandler] = []
 NAV: list[NavItem] = []
-COMMANDS: list[click.Command] = []
+COMMANDS: list[click.Command] = [*BACKUP_COMMANDS]
