@@ -6,6 +6,7 @@ Without Chromium these tests are skipped locally, and fail on CI (CI=true).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -97,7 +98,7 @@ def browser() -> Iterator[Any]:
         pytest.skip("playwright is not installed")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
+        yield _watched(browser)
         browser.close()
 
 
@@ -107,7 +108,84 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
+    _flush(context)
     context.close()
+
+
+# -- the Content-Security-Policy is on in every browser test, and any violation fails the test ------
+
+# What the page reports (the DOM's securitypolicyviolation event, in every frame, from the first
+# byte: an init script runs before the page's own). Handed to Python at once, so a violation on a
+# page the test then navigated away from is not lost.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  var seen = {directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI,
+              page: document.location.href, source: e.sourceFile + ":" + e.lineNumber,
+              sample: e.sample || ""};
+  (window.__cspViolations = window.__cspViolations || []).push(seen);
+  if (window.__hubCspViolation) window.__hubCspViolation(seen);
+});
+"""
+CSP_VIOLATIONS: list[str] = []
+
+
+def _ours(url: str) -> bool:
+    """The hub's own pages (the live server); Stripe's frames answer to Stripe's policy."""
+    return url.startswith(("http://127.0.0.1", "http://localhost")) or url in ("", "about:blank")
+
+
+def _watch(context: Any) -> Any:
+    def violation(source: Any, seen: dict[str, Any]) -> None:
+        if _ours(str(seen.get("page", ""))):
+            CSP_VIOLATIONS.append(
+                f"{seen.get('directive')} blocked {seen.get('blocked') or '(inline)'} on {seen.get('page')}"
+                f" at {seen.get('source')} {seen.get('sample')!r}"
+            )
+
+    def console(message: Any) -> None:
+        text = message.text
+        url = str((message.location or {}).get("url", ""))
+        if "Content Security Policy" in text and _ours(url):
+            CSP_VIOLATIONS.append(f"console: {text} ({url})")
+
+    context.expose_binding("__hubCspViolation", violation)
+    context.add_init_script(script=_CSP_LISTENER)
+    context.on("console", console)
+    return context
+
+
+def _watched(browser: Any) -> Any:
+    """Every context the tests make (``browser.new_context``/``new_page``) watches for violations."""
+    make_context, make_page = browser.new_context, browser.new_page
+
+    def new_context(*args: Any, **kwargs: Any) -> Any:
+        return _watch(make_context(*args, **kwargs))
+
+    def new_page(*args: Any, **kwargs: Any) -> Any:
+        page = make_page(*args, **kwargs)
+        _watch(page.context)
+        return page
+
+    browser.new_context, browser.new_page = new_context, new_page
+    return browser
+
+
+def _flush(context: Any) -> None:
+    """Let reports still on their way reach Python before the context closes."""
+    for open_page in context.pages:
+        with contextlib.suppress(Exception):  # a page that crashed or closed reports nothing more
+            open_page.evaluate("() => (window.__cspViolations || []).length")
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Fails the test (at teardown) if the Content-Security-Policy blocked anything on a page
+    (including while a module's shared page was being set up before it)."""
+    yield
+    found = sorted(set(CSP_VIOLATIONS))
+    CSP_VIOLATIONS.clear()
+    if found:
+        pytest.fail("Content-Security-Policy violations:\n  " + "\n  ".join(found), pytrace=False)
 
 
 def screenshot(page: Any, name: str) -> Path:
