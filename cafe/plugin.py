@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cafe import demo
 from cafe.controllers import API_ROUTES
+from cafe.privacy import PERSONAL_DATA_PROVIDER as cafe_personal_data
 from cafe.services.reports import PROVIDES as TRADING_REPORT
 from cafe.services.reports import cafe_trading
 from cafe.services.takings import ledger_check
@@ -19,6 +20,7 @@ from hub.billing import LEDGER_CHECKS
 from hub.config import Settings
 from hub.models import Role
 from hub.modules import HomePanel, IncomeStream, Module
+from hub.privacy import PERSONAL_DATA
 from hub.web import NavItem
 
 
@@ -43,5 +45,5 @@ CAFE = Module(
     home_panels=[HomePanel("cafe/home.html", CAFE_ROLES, _nothing_to_load)],
     income_streams=[IncomeStream("cafe", "Café takings", "Income from trading activities")],
     # The trustees' reports ask for the café's trading; the ledger check asks for its proof.
-    provides={TRADING_REPORT: cafe_trading, LEDGER_CHECKS: ledger_check},
+    provides={TRADING_REPORT: cafe_trading, LEDGER_CHECKS: ledger_check, PERSONAL_DATA: cafe_personal_data},
 )

@@ -11,8 +11,10 @@ from hub import reports
 from hub.auth import ALL_ROLES, CAFE_ROLES, STAFF
 from hub.models import Role
 from hub.modules import ChargeSource, IncomeStream, Module
+from hub.privacy import PERSONAL_DATA
 from hub.web import NavItem
 from rooms.controllers import API_ROUTES
+from rooms.privacy import PERSONAL_DATA_PROVIDER as rooms_personal_data
 from rooms.services import reports as room_reports
 from rooms.views import ROUTES
 
@@ -43,5 +45,9 @@ ROOMS = Module(
         )
     ],
     # The trustees' room figures (hub.reports asks for them by name).
-    provides={reports.UTILISATION: room_reports.utilisation, reports.IMPACT: room_reports.provided_impact},
+    provides={
+        reports.UTILISATION: room_reports.utilisation,
+        reports.IMPACT: room_reports.provided_impact,
+        PERSONAL_DATA: rooms_personal_data,
+    },
 )

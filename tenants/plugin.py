@@ -8,10 +8,12 @@ from pathlib import Path
 from hub.billing import LEDGER_CHECKS, PERIODIC_CHARGES
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module
+from hub.privacy import PERSONAL_DATA
 from hub.reports import OCCUPANCY
 from rooms import HIRE_ALLOWANCE
 from tenants.cli import tenants as tenants_commands
 from tenants.controllers import API_ROUTES
+from tenants.privacy import PERSONAL_DATA_PROVIDER as tenants_personal_data
 from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
 from tenants.services.billing import SOURCE_TYPE, agreement_link, post_periodic_charges
@@ -49,5 +51,6 @@ TENANTS = Module(
         HIRE_ALLOWANCE: hire_allowance,
         OCCUPANCY: occupancy,
         LEDGER_CHECKS: deposits.check,
+        PERSONAL_DATA: tenants_personal_data,
     },
 )

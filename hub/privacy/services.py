@@ -487,17 +487,16 @@ async def _erase_core(
         .values(customer_email=None),
     )
     # Who recorded a payment or asked for a refund: the account id stays, the label is replaced.
+    recorded = [func.lower(Payment.created_by_label) == email]
+    requested = [func.lower(StripeRefund.requested_by_label) == email]
+    if person.user_id is not None:
+        recorded.append(Payment.created_by_id == person.user_id)
+        requested.append(StripeRefund.requested_by_id == person.user_id)
     counts["payments_recorded_by"] = await _changed(
-        db,
-        update(Payment)
-        .where(func.lower(Payment.created_by_label) == email)
-        .values(created_by_label=pseudonym.email),
+        db, update(Payment).where(or_(*recorded)).values(created_by_label=pseudonym.name)
     )
     counts["refunds_requested_by"] = await _changed(
-        db,
-        update(StripeRefund)
-        .where(func.lower(StripeRefund.requested_by_label) == email)
-        .values(requested_by_label=pseudonym.email),
+        db, update(StripeRefund).where(or_(*requested)).values(requested_by_label=pseudonym.name)
     )
     entries = await _audit_entries(db, person)
     changed = 0
