@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hub.auth import ADMIN_ONLY
+from hub.backup import views
 from hub.backup.commands import COMMANDS as BACKUP_COMMANDS
+from hub.web import NavItem
 
 if TYPE_CHECKING:
     import click
     from litestar.types import ControllerRouterHandler
 
-    from hub.web import NavItem
-
-ROUTES: list[ControllerRouterHandler] = []
-NAV: list[NavItem] = []
+ROUTES: list[ControllerRouterHandler] = [views.list_backups, views.backups_page, views.backup_now]
+# Beside Accounts (80) and the Audit log (85).
+NAV: list[NavItem] = [NavItem("Backups", "/admin/backups", frozenset(ADMIN_ONLY), order=86)]
 COMMANDS: list[click.Command] = [*BACKUP_COMMANDS]

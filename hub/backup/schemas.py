@@ -1,0 +1,32 @@
+"""What the backups API answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from msgspec import Struct
+
+
+class BackupOut(Struct):
+    """One backup in the backup folder and whether it still matches its checksum."""
+
+    name: str
+    taken_at: datetime
+    backend: Literal["sqlite", "postgresql"]
+    revision: str
+    size_bytes: int
+    sha256: str | None
+    # "ok": the file matches its checksum; "mismatch": it does not (damaged or changed);
+    # "missing": no checksum file beside it.
+    checksum: Literal["ok", "mismatch", "missing"]
+    # "now": checked as this answer was made; "at write": too large to read on each request, the
+    # check shown is the one made when it was written.
+    checked: Literal["now", "at write"]
+    ok: bool
+    seconds: float | None
+
+
+class BackupList(Struct):
+    folder: str
+    items: list[BackupOut]
