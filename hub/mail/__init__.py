@@ -14,6 +14,7 @@ address that does not parse.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ __all__ = [
     "MailMessage",
     "MailStatus",
     "enqueue",
+    "off_commit",
     "on_commit",
     "render",
     "valid_address",
@@ -162,6 +164,12 @@ def on_commit(callback: Any) -> None:
     _listeners.append(callback)
 
 
+def off_commit(callback: Any) -> None:
+    """Stop telling ``callback`` (the app's sender, as it shuts down)."""
+    if callback in _listeners:
+        _listeners.remove(callback)
+
+
 def _wake_after_commit(db: AsyncSession) -> None:
     sync_session = db.sync_session
     if sync_session.info.get("hub_mail_wake"):
@@ -171,7 +179,10 @@ def _wake_after_commit(db: AsyncSession) -> None:
     def committed(_session: Any) -> None:
         sync_session.info.pop("hub_mail_wake", None)
         for callback in list(_listeners):
-            callback()
+            try:
+                callback()
+            except Exception:  # the change has committed: a listener's trouble must not undo that
+                logging.getLogger("hub.mail").exception("mail: a commit listener failed")
 
     def rolled_back(_session: Any) -> None:
         sync_session.info.pop("hub_mail_wake", None)
@@ -197,7 +208,7 @@ def _environment(package_dir: Path, html: bool) -> Environment:
     )
 
 
-def render(package_dir: Path, name: str, **context: Any) -> tuple[str, str | None]:
+def render(package_dir: Path, name: str, /, **context: Any) -> tuple[str, str | None]:
     """(text, html) of a message from ``<package_dir>/templates/mail/<name>.txt`` and ``.html``;
     the HTML one is optional (None when there is none). Values are escaped in the HTML body."""
     text = _environment(package_dir, False).get_template(f"mail/{name}.txt").render(**context)
