@@ -612,10 +612,10 @@ async def erase(
     if person.user_id is not None:
         user = await db.get(User, person.user_id)
         assert user is not None
-        if actor.user_id == user.id:
-            raise RuleViolation("you cannot erase your own account; ask another admin", field="email")
         if user.role == Role.ADMIN.value and user.active and await _active_admins(db) <= 1:
             raise Conflict(f"{email} is the last active admin: make another admin first", field="email")
+        if actor.user_id == user.id:
+            raise RuleViolation("you cannot erase your own account; ask another admin", field="email")
     pseudonym = await _new_pseudonym(db)
     kept = await _kept(db, person)
     counts: dict[str, int] = {}
