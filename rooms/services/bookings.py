@@ -18,6 +18,7 @@ from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.modules import Registry
 from hub.queries import get_or_404
 from hub.services import audit
+from rooms import mail as rooms_mail
 from rooms.models import Booking, BookingStatus, live_at
 from rooms.schemas import BookingCreate, BookingUpdate
 from rooms.services import series as series_service
@@ -163,6 +164,8 @@ async def create_booking(
     )
     await post_booking_charges(db, settings, actor, [booking], "Booking made")
     await db.refresh(booking, ["room"])  # callers read booking.room: loaded before the commit
+    # Written with the booking (a hold gets its invitation when it is confirmed).
+    await rooms_mail.booking_message(db, settings, actor, booking, "booking_confirmed")
     await db.commit()
     return booking
 
@@ -186,7 +189,9 @@ async def update_booking(
     if (new_start is None) != (new_end is None):
         new_start = new_start or booking.start_at
         new_end = new_end or booking.end_at
-    if booking.series_id is not None and data.scope != "this":
+    before = (booking.start_at, booking.end_at, booking.room_id)
+    whole_series = booking.series_id is not None and data.scope != "this"
+    if whole_series:
         await series_service.update_scope(
             db, settings, actor, booking, data, new_start, new_end, registry=registry
         )
@@ -202,6 +207,14 @@ async def update_booking(
             mark_exceptions=True,
             registry=registry,
         )
+    if (booking.start_at, booking.end_at, booking.room_id) != before:
+        # Moved (a new time or room): the contact's calendar is told, in the same transaction.
+        if whole_series and booking.series_id is not None:
+            series = await series_service.get_series(db, booking.series_id)
+            occurrences = await series_service.series_bookings(db, series.id)
+            await rooms_mail.series_message(db, settings, actor, series, "series_changed", occurrences)
+        else:
+            await rooms_mail.booking_message(db, settings, actor, booking, "booking_moved", before=before)
     await db.commit()
     await db.refresh(booking)
     return booking
@@ -232,7 +245,9 @@ async def cancel_booking(
     targets = [booking]
     if booking.series_id is not None and scope != "this":
         targets = await series_service.occurrences_in_scope(db, booking, scope)
+    invited = [b for b in targets if b.status == BookingStatus.CONFIRMED.value]
     await cancel_bookings(db, settings, actor, targets, reason.strip(), waive_fee=waive_fee)
+    await rooms_mail.cancelled_message(db, settings, actor, invited, reason.strip())
     await db.commit()
     await db.refresh(booking)
     return booking
@@ -261,6 +276,7 @@ async def confirm_booking(db: AsyncSession, settings: Settings, actor: Identity,
         changes={"status": ["provisional", "confirmed"]},
     )
     await post_booking_charges(db, settings, actor, [booking], "Booking confirmed")
+    await rooms_mail.booking_message(db, settings, actor, booking, "booking_confirmed")
     await db.commit()
     return booking
 

@@ -571,7 +571,11 @@ async def _bookings_in_scope(
     if not series:
         return one_offs, [], {}, []
     chosen = [s.id for s in series]
-    summaries = {
+    return one_offs, series, await _summaries(db, chosen), await _differing(db, chosen, now)
+
+
+async def _summaries(db: AsyncSession, chosen: list[int]) -> dict[int, SeriesSummary]:
+    return {
         series_id or 0: SeriesSummary(count, _aware(changed), _aware(last_start), _aware(last_end))
         for series_id, count, changed, last_start, last_end in await db.execute(
             select(
@@ -585,7 +589,10 @@ async def _bookings_in_scope(
             .group_by(Booking.series_id)
         )
     }
-    differing = list(
+
+
+async def _differing(db: AsyncSession, chosen: list[int], now: datetime) -> list[Any]:
+    return list(
         await db.execute(
             select(*_columns(now))
             .join(Series, Series.id == Booking.series_id)
@@ -593,7 +600,6 @@ async def _bookings_in_scope(
             .order_by(Booking.series_id, Booking.series_original_start, Booking.id)
         )
     )
-    return one_offs, series, summaries, differing
 
 
 async def _names(db: AsyncSession) -> tuple[dict[int, str], dict[str, str]]:
@@ -603,6 +609,16 @@ async def _names(db: AsyncSession) -> tuple[dict[int, str], dict[str, str]]:
         slug: label for slug, label in await db.execute(select(BookingCategory.slug, BookingCategory.label))
     }
     return rooms, labels
+
+
+def booking_uid(booking_id: int, host: str) -> str:
+    """A one-off booking's UID (and a series occurrence's when the series is not in the feed)."""
+    return f"booking-{booking_id}@{host}"
+
+
+def series_uid(series_id: int, host: str) -> str:
+    """A series' UID: its master event and every RECURRENCE-ID override share it."""
+    return f"series-{series_id}@{host}"
 
 
 def uid_domain(hub_name: str) -> str:
@@ -672,7 +688,7 @@ async def build_feed(
         if booking.status == BookingStatus.CANCELLED.value and booking.cancelled_at is None:
             continue
         lines += _event_lines(
-            uid=f"booking-{booking.id}@{host}",
+            uid=booking_uid(booking.id, host),
             sequence=booking.sequence,
             # DTSTAMP is the event's own last change, so one ETag always means one body.
             stamp=booking.updated_at,
@@ -741,7 +757,7 @@ def _series_lines(
         for occurrence in occurrences:
             if occurrence.status not in gone and in_scope(scope, occurrence):
                 lines += _event_lines(
-                    uid=f"booking-{occurrence.id}@{host}",
+                    uid=booking_uid(occurrence.id, host),
                     sequence=occurrence.sequence,
                     stamp=occurrence.updated_at,
                     modified=occurrence.updated_at,
@@ -809,7 +825,7 @@ def _series_lines(
             continue
         overrides.append(
             _event_lines(
-                uid=f"series-{series.id}@{host}",
+                uid=series_uid(series.id, host),
                 sequence=sequence,
                 stamp=occurrence.updated_at,
                 modified=occurrence.updated_at,
@@ -827,7 +843,7 @@ def _series_lines(
         values = ",".join(sorted({local_stamp(value, zone) for value in exdates}))
         extra.append(fold(f"EXDATE;TZID={zone.key}:{values}"))
     master = _event_lines(
-        uid=f"series-{series.id}@{host}",
+        uid=series_uid(series.id, host),
         sequence=sequence,
         stamp=modified,
         modified=modified,
@@ -843,6 +859,107 @@ def _series_lines(
     for override in overrides:
         result += override
     return result
+
+
+# --- one booking or one series as a feed writes it (the .ics a message carries) --------------------
+
+# Everything about the booking, as an organisation's own (token) feed shows it: a message about a
+# booking goes only to that booking's own contact.
+INVITATION = FeedScope(name="invitation", audience="full")
+
+
+@dataclass(frozen=True)
+class Events:
+    """VEVENT lines and the years their instances span (what the VTIMEZONE must cover)."""
+
+    lines: list[str]
+    first_year: int
+    last_year: int
+
+
+async def booking_events(
+    db: AsyncSession, settings: Settings, bookings: list[Booking], *, host: str
+) -> Events:
+    """Each booking as the feeds name it: a one-off under its own UID and SEQUENCE; a series
+    occurrence as an override of its series (the series' UID and SEQUENCE, with RECURRENCE-ID at
+    the instance the rule gave it). Status as the feed says it (cancelled: STATUS:CANCELLED)."""
+    await db.flush()  # the series' SEQUENCE is bumped in SQL: read it after this operation's writes
+    zone = settings.zone
+    rooms, labels = await _names(db)
+    series_ids = {b.series_id for b in bookings if b.series_id is not None}
+    series: dict[int, Series] = {}
+    if series_ids:
+        found = await db.scalars(
+            select(Series).where(Series.id.in_(series_ids)).execution_options(populate_existing=True)
+        )
+        series = {s.id: s for s in found}
+    lines: list[str] = []
+    years: list[int] = []
+    for booking in bookings:
+        look = face(booking, INVITATION, rooms, labels)
+        common: dict[str, Any] = {
+            "stamp": booking.updated_at,
+            "modified": booking.updated_at,
+            "start": booking.start_at,
+            "end": booking.end_at,
+            "zone": zone,
+            "look": look,
+            "status": _status(booking.status),
+            "url": None,
+        }
+        owner = series.get(booking.series_id) if booking.series_id is not None else None
+        if owner is None:
+            lines += _event_lines(uid=booking_uid(booking.id, host), sequence=booking.sequence, **common)
+        else:
+            instance = _rule_instance(owner, booking.series_original_start or booking.start_at, zone)
+            recurrence = f"RECURRENCE-ID;TZID={zone.key}:{local_stamp(instance, zone)}"
+            lines += _event_lines(
+                uid=series_uid(owner.id, host), sequence=owner.sequence, extra=[recurrence], **common
+            )
+            years.append(instance.astimezone(zone).year)
+        years += [booking.start_at.astimezone(zone).year, booking.end_at.astimezone(zone).year]
+    today = utcnow().astimezone(zone).year
+    return Events(lines, min(years, default=today), max(years, default=today))
+
+
+async def series_events(
+    db: AsyncSession, settings: Settings, series: Series, *, host: str, now: datetime | None = None
+) -> Events:
+    """The series exactly as a full feed writes it: the master VEVENT with its RRULE and EXDATEs,
+    and an override for each occurrence that differs from the rule."""
+    await db.flush()
+    await db.refresh(series)  # its SEQUENCE may have been bumped in SQL by this operation
+    zone = settings.zone
+    now = now or utcnow()
+    summaries = await _summaries(db, [series.id])
+    summary = summaries.get(series.id)
+    if summary is None:
+        year = series.first_date_local.year
+        return Events([], year, year)
+    occurrences = await _differing(db, [series.id], now)
+    rooms, labels = await _names(db)
+    lines = _series_lines(
+        series, summary, occurrences, INVITATION, rooms, labels, zone, host, lambda _b: None
+    )
+    last = _last_instance(series, summary, zone).astimezone(zone).year
+    return Events(lines, series.first_date_local.year, last)
+
+
+def calendar_text(settings: Settings, events: Events, *, method: str, name: str) -> str:
+    """A whole VCALENDAR around ``events``, with the feed's VTIMEZONE, as text."""
+    zone = settings.zone
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Hubkeeper//Room bookings//EN",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{method}",
+        fold(f"X-WR-CALNAME:{escape(name)}"),
+        vtimezone(zone.key, events.first_year - 1, events.last_year + 1),
+        *events.lines,
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(lines) + "\r\n"
 
 
 # --- versions and the bytes built once per version -------------------------------------------------

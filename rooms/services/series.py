@@ -18,7 +18,8 @@ from hub.errors import Conflict, DomainError, InvalidInput, NotFound, RuleViolat
 from hub.modules import Registry
 from hub.queries import get_or_404
 from hub.services import audit
-from rooms.models import LIVE_STATUSES, Booking, Series
+from rooms import mail as rooms_mail
+from rooms.models import LIVE_STATUSES, Booking, BookingStatus, Series
 from rooms.schemas import (
     BookingUpdate,
     Clash,
@@ -377,6 +378,8 @@ async def create_series(
         },
     )
     await post_booking_charges(db, settings, actor, bookings, "Series booked")
+    # One message for the whole series (a run of holds waits until its occurrences are confirmed).
+    await rooms_mail.series_message(db, settings, actor, series, "series_created", bookings)
     await db.commit()
     return series, bookings, problems
 
@@ -545,7 +548,9 @@ async def end_series(
             field="after",
         )
     before = {"until": series.until_local, "count": series.count}
+    invited = [b for b in targets if b.status == BookingStatus.CONFIRMED.value]
     await cancel_bookings(db, settings, actor, targets, reason.strip(), waive_fee=waive_fee)
+    await rooms_mail.cancelled_message(db, settings, actor, invited, reason.strip())
     if after is not None:
         series.until_local = after
         series.count = None
