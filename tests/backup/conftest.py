@@ -63,7 +63,8 @@ def fingerprint(settings: Settings) -> tuple[Any, ...]:
     """What a refused restore must leave exactly as it was."""
     path = sqlite_path(settings.database_url)
     if path is not None:
-        folder = sorted(p.name for p in path.parent.iterdir())
+        # The file itself, and anything a restore would put beside it (temporary or kept copies).
+        folder = sorted(p.name for p in path.parent.iterdir() if path.name in p.name)
         return (hashlib.sha256(path.read_bytes()).hexdigest(), folder)
     return (revision(settings), sorted(organisation_names(settings)))
 
