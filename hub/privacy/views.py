@@ -4,6 +4,7 @@ Every form posts (the address never sits in a URL, so never in a server's access
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -35,8 +36,41 @@ KIND_LABELS = {
 }
 
 
-def _labelled(counts: list[tuple[str, int]] | Any) -> list[tuple[str, int]]:
-    return [(KIND_LABELS.get(kind, kind.replace("_", " ").capitalize()), count) for kind, count in counts]
+# What an erasure changed (the counts' keys; modules' as "<module>.<kind>").
+CHANGED_LABELS = {
+    "account": "User account (pseudonymised and closed)",
+    "sessions": "Signed-in sessions (ended, addresses cleared)",
+    "api_tokens_revoked": "API tokens revoked",
+    "password_resets": "Password reset links (closed)",
+    "login_attempts": "Sign-in attempts",
+    "contacts": "Contact on organisations",
+    "organisation_billing_emails": "Billing email of organisations (cleared)",
+    "organisation_notes": "Organisation notes",
+    "draft_invoices": "Draft invoices (email cleared)",
+    "payments_recorded_by": "Payments they recorded",
+    "refunds_requested_by": "Refunds they asked for",
+    "audit_entries": "Audit log entries",
+    "mail_messages_erased": "Email messages to them (erased)",
+    "mail_messages_scrubbed": "Email messages about them",
+    "stored_answers": "Stored answers to retried requests",
+}
+
+
+def _label(kind: str, labels: dict[str, str]) -> str:
+    """A kind's words: the table's, else "<Module>: <kind>" for a module's part."""
+    if kind in labels:
+        return labels[kind]
+    for separator in (".", ": "):
+        if separator in kind:
+            module, rest = kind.split(separator, 1)
+            return f"{module.capitalize()}: {rest.replace('_', ' ')}"
+    return kind.replace("_", " ").capitalize()
+
+
+def _labelled(
+    counts: Iterable[tuple[str, int]], labels: dict[str, str] = KIND_LABELS
+) -> list[tuple[str, int]]:
+    return [(_label(kind, labels), count) for kind, count in counts]
 
 
 @get("/admin/privacy", opt=ADMIN, include_in_schema=False)
@@ -149,7 +183,7 @@ async def privacy_erase(
         "privacy/erased.html",
         title="Person erased",
         result=result,
-        changed=_labelled(services.describe(result.counts)),
+        changed=_labelled(services.describe(result.counts), CHANGED_LABELS),
     )
 
 

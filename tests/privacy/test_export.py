@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.models import AuditEntry, Role
+from hub.models import AuditEntry
 from tests.conftest import Hub
 from tests.privacy.conftest import (
     BOOKING_NAME,
@@ -117,22 +117,13 @@ def test_export_is_audited_without_the_address(hub: Hub, scenario: Scenario) -> 
     assert EMAIL not in json.dumps(entry.changes).lower() + entry.summary.lower()
 
 
-def test_unknown_person_is_404_naming_email(hub: Hub, scenario: Scenario) -> None:
+def test_unknown_or_malformed_address_is_refused_naming_email(hub: Hub, scenario: Scenario) -> None:
     response = export(hub, scenario, "nobody@example.org")
     assert response.status_code == 404
     body = response.json()
     assert body["errors"][0]["field"] == "email"
     assert "nobody@example.org" in body["detail"]
-
-
-def test_malformed_email_is_refused_naming_email(hub: Hub, scenario: Scenario) -> None:
     for bad in ("not an email", "priya@", ""):
         response = export(hub, scenario, bad)
         assert response.status_code in (400, 422), (bad, response.text)
         assert response.json()["errors"][0]["field"] == "email", bad
-
-
-def test_only_admins_may_export(hub: Hub, scenario: Scenario) -> None:
-    for role in (Role.RECEPTIONIST, Role.TRUSTEE):
-        response = hub.client.post(EXPORT, json={"email": EMAIL}, headers=hub.headers_for(role))
-        assert response.status_code == 403, role
