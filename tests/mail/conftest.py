@@ -4,7 +4,10 @@ outbox's database on either backend (``settings`` / ``database_url`` from tests/
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -53,6 +56,9 @@ class MailServer:
     refuse: dict[str, str] = field(default_factory=dict)  # recipient → "550 No such user"
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    # STARTTLS offered (and required) with this context; or TLS from the first byte.
+    starttls: ssl.SSLContext | None = None
+    implicit_tls: ssl.SSLContext | None = None
     _controller: Controller | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +87,10 @@ class MailServer:
         kwargs: dict[str, Any] = {}
         if self.users:
             kwargs = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+        if self.starttls is not None:
+            kwargs |= {"tls_context": self.starttls, "require_starttls": True, "auth_require_tls": True}
+        if self.implicit_tls is not None:
+            kwargs |= {"ssl_context": self.implicit_tls, "server_hostname": "localhost"}
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
 
@@ -90,10 +100,21 @@ class MailServer:
             self._controller = None
 
     def settings_for(
-        self, settings: Settings, *, username: str | None = None, password: str | None = None
+        self,
+        settings: Settings,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        security: str = "none",
+        host: str = "127.0.0.1",
     ) -> Settings:
         server = SmtpServer(
-            host="127.0.0.1", port=self.port, username=username, password=password, timeout_seconds=5.0
+            host=host,
+            port=self.port,
+            security=security,
+            username=username,
+            password=password,
+            timeout_seconds=5.0,
         )
         return replace(settings, smtp=server, mail_from="Fleetwood Hub <desk@fleetwood-hub.example>")
 
@@ -112,6 +133,37 @@ def smtp_server() -> Iterator[MailServer]:
 def idle_port() -> MailServer:
     """A server that is not running yet (its port is free): "the mail server is down"."""
     return MailServer(port=free_port())
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A self-signed certificate for "localhost": the server's context, and a client context that
+    trusts it (and nothing else)."""
+
+    server: ssl.SSLContext
+    client: ssl.SSLContext
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed: TLS to the mail server is not tested here")
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    client = ssl.create_default_context(cafile=str(cert))
+    return Certificate(server=server, client=client)
 
 
 class Outbox:

@@ -18,7 +18,7 @@ from hub.errors import RuleViolation
 from hub.mail import Attachment, MailMessage
 from hub.mail.models import MailAttachment, MailStatus
 from hub.mail.sender import MAX_ATTEMPTS, SendResult, backoff, send_due
-from tests.mail.conftest import MailServer, Outbox, free_port
+from tests.mail.conftest import Certificate, MailServer, Outbox, free_port
 
 T0 = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -331,3 +331,49 @@ def test_a_message_claimed_by_a_live_sender_is_left_alone(
     assert send(outbox, configured, T0 + timedelta(minutes=4)).sent == 1
     assert len(smtp_server.received) == 1
     assert row(outbox, message_id).status == MailStatus.SENT
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_starttls_then_credentials(outbox: Outbox, settings: Settings, certificate: Certificate) -> None:
+    server = MailServer(port=free_port(), users={"hub-desk": "s3cret"}, starttls=certificate.server)
+    server.start()
+    try:
+        queue(outbox)
+        configured = server.settings_for(
+            settings, username="hub-desk", password="s3cret", security="starttls", host="localhost"
+        )
+        result = outbox.run(send_due(outbox.engine, configured, now=T0, ssl_context=certificate.client))
+    finally:
+        server.stop()
+    assert result.sent == 1
+    assert server.logins[-1] == ("hub-desk", "s3cret")
+    assert len(server.received) == 1
+
+
+def test_tls_from_the_start(outbox: Outbox, settings: Settings, certificate: Certificate) -> None:
+    server = MailServer(port=free_port(), implicit_tls=certificate.server)
+    server.start()
+    try:
+        queue(outbox)
+        configured = server.settings_for(settings, security="tls", host="localhost")
+        result = outbox.run(send_due(outbox.engine, configured, now=T0, ssl_context=certificate.client))
+    finally:
+        server.stop()
+    assert result.sent == 1
+    assert len(server.received) == 1
+
+
+def test_a_certificate_that_is_not_trusted_is_refused(
+    outbox: Outbox, settings: Settings, certificate: Certificate
+) -> None:
+    server = MailServer(port=free_port(), starttls=certificate.server)
+    server.start()
+    try:
+        [message_id] = queue(outbox)
+        configured = server.settings_for(settings, security="starttls", host="localhost")
+        result = send(outbox, configured)  # the system's trusted authorities only
+    finally:
+        server.stop()
+    assert (result.sent, result.retrying) == (0, 1)
+    assert "CERTIFICATE_VERIFY_FAILED" in row(outbox, message_id).last_error
+    assert server.received == []
