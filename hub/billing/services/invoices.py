@@ -334,7 +334,7 @@ async def create_invoice(
     if data.issue:
         await _issue(db, settings, actor, invoice, org, on=on)
         # The message is written with the invoice: it exists exactly when the issue commits.
-        await mailing.queue_document(db, settings, actor, invoice, org)
+        await _queue_mail(db, settings, actor, invoice, org)
     if commit:
         await db.commit()
     else:
@@ -386,6 +386,15 @@ async def _issue(
     )
 
 
+async def _queue_mail(
+    db: AsyncSession, settings: Settings, actor: Identity, document: Invoice, org: Organisation
+) -> None:
+    """The issued document's message, written with it (it exists exactly when the issue commits)."""
+    await mailing.queue_document(
+        db, settings, actor, document, org, lambda: invoice_out(db, document, settings)
+    )
+
+
 async def get_invoice(db: AsyncSession, viewer: Identity, invoice_id: int, *, lock: bool = False) -> Invoice:
     """An invoice the viewer may see: another organisation's answers 404, and tenants never see
     drafts (they are not invoices yet)."""
@@ -408,7 +417,7 @@ async def issue_invoice(
         raise Conflict(f"only a draft can be issued; this one is {invoice.status}", field="status")
     org = await _organisation(db, invoice.organisation_id)
     await _issue(db, settings, actor, invoice, org)
-    await mailing.queue_document(db, settings, actor, invoice, org)
+    await _queue_mail(db, settings, actor, invoice, org)
     if commit:
         await db.commit()
     else:
@@ -624,7 +633,7 @@ async def create_credit_note(
         reason=reason,
     )
     await db.flush()
-    await mailing.queue_document(db, settings, actor, note, org)
+    await _queue_mail(db, settings, actor, note, org)
     if commit:
         await db.commit()
     else:

@@ -12,6 +12,7 @@ nothing: the demo hub has nobody to write to.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from hub import mail
 from hub.auth import Identity
 from hub.billing.models import DocumentKind, Invoice
 from hub.billing.printing import invoice_pdf
-from hub.billing.schemas import Statement
+from hub.billing.schemas import InvoiceOut, Statement
 from hub.config import Settings
 from hub.errors import RuleViolation
 from hub.mail import Attachment, MailMessage
@@ -63,18 +64,22 @@ def _one_line(value: str) -> str:
 
 
 async def queue_document(
-    db: AsyncSession, settings: Settings, actor: Identity, document: Invoice, org: Organisation
+    db: AsyncSession,
+    settings: Settings,
+    actor: Identity,
+    document: Invoice,
+    org: Organisation,
+    as_shown: Callable[[], Awaitable[InvoiceOut]],
 ) -> MailMessage | None:
     """Queue "invoice issued" (or "credit note issued") with the document's PDF: the very bytes
-    ``/invoices/<id>.pdf`` serves. Call after the document is issued and flushed, before commit."""
+    ``/invoices/<id>.pdf`` serves, from ``as_shown`` (the document as the page shows it). Call
+    after the document is issued and flushed, before commit."""
     if is_demo(actor) or document.number_text is None:
         return None
     to = billing_contact(org, document.customer_email)
     if to is None:
         return None
-    from hub.billing.services.invoices import invoice_out
-
-    doc = await invoice_out(db, document, settings)
+    doc = await as_shown()
     pdf = invoice_pdf(doc)
     is_invoice = document.kind == DocumentKind.INVOICE.value
     kind = "invoice_issued" if is_invoice else "credit_note_issued"
