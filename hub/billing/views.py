@@ -413,6 +413,7 @@ async def _invoice_page(
     return render(
         request,
         "billing/invoice.html",
+        emailed=await mailing.document_mail(db, doc.id) if identity.role in STAFF else [],
         status_code=status_code,
         title=f"{document_title(doc)} {document_name(doc)}",
         doc=doc,

@@ -82,6 +82,8 @@ def test_issuing_an_invoice_queues_one_message_with_the_pdf_the_invoice_page_ser
     served = hub.client.get(f"/invoices/{issued['id']}.pdf", headers=staff)
     assert served.status_code == 200
     assert served.content == attachment.data
+    hub.login_as(Role.RECEPTIONIST)
+    assert f"Emailed to {ACCOUNTS} (pending)." in hub.client.get(f"/invoices/{issued['id']}").text
 
 
 def test_a_draft_queues_nothing_until_it_is_issued_and_then_once(hub: Hub) -> None:
@@ -134,8 +136,12 @@ def test_an_organisation_with_no_email_gets_no_message_and_the_invoice_is_still_
     staff = hub.headers_for(Role.RECEPTIONIST)
     org = hub.make_org(contacts=[ContactIn(name="Phone Only", phone="01253 000000")])
     charge(hub, staff, org)
-    assert invoice(hub, staff, org)["number"] == "INV-000001"
+    issued = invoice(hub, staff, org)
+    assert issued["number"] == "INV-000001"
     assert messages(hub) == []
+    hub.login_as(Role.RECEPTIONIST)
+    page = hub.client.get(f"/invoices/{issued['id']}").text
+    assert "Not emailed: no message was queued when it was issued." in page
 
 
 def test_an_issue_rolled_back_leaves_no_message(hub: Hub) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub import mail
@@ -109,6 +110,22 @@ async def queue_document(
         about=("invoice", document.id),
         dedupe_key=f"{kind}:{document.id}",
     )
+
+
+@dataclass(frozen=True)
+class Emailed:
+    to: str
+    status: str  # pending, sent or failed (hub.mail.MailStatus)
+
+
+async def document_mail(db: AsyncSession, invoice_id: int) -> list[Emailed]:
+    """The messages queued about this invoice or credit note, oldest first (for staff)."""
+    rows = await db.execute(
+        select(MailMessage.to_address, MailMessage.status)
+        .where(MailMessage.about_type == "invoice", MailMessage.about_id == str(invoice_id))
+        .order_by(MailMessage.id)
+    )
+    return [Emailed(to, status) for to, status in rows]
 
 
 async def queue_statement(
