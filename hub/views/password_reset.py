@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from litestar import Request, get, post
@@ -16,6 +18,10 @@ from hub.security import MIN_PASSWORD_LENGTH
 from hub.services import password_reset
 from hub.services.password_reset import LinkRefused
 from hub.web import form_errors, read_form, redirect, render
+
+# Every "forgot password" answer takes at least this long, so that the little extra work done for
+# an address with an account (storing the link, queueing the message) cannot be timed from outside.
+ANSWER_FLOOR_SECONDS = 0.2
 
 # The reset page's address holds the secret: it is never sent to another site as a referrer, and
 # no cache keeps the page.
@@ -40,6 +46,7 @@ async def forgot_page(request: Request[Any, Any, Any]) -> Template:
 async def forgot_submit(request: Request[Any, Any, Any], db: Db, settings: SettingsDep) -> Template:
     form = await read_form(request)
     email = form.get("email", "")
+    began = time.monotonic()
     try:
         await password_reset.request_reset(db, settings, email, ip_address=_client_ip(request))
     except DomainError as exc:
@@ -58,7 +65,9 @@ async def forgot_submit(request: Request[Any, Any, Any], db: Db, settings: Setti
         )
         response.headers.update(exc.headers)
         return response
-    # The same page whether or not the address has an account (it does not repeat the address).
+    # The same page, after the same time, whether or not the address has an account (the page
+    # does not repeat the address).
+    await asyncio.sleep(max(0.0, ANSWER_FLOOR_SECONDS - (time.monotonic() - began)))
     return render(request, "hub/password_sent.html", title="Check your email")
 
 
