@@ -3,8 +3,8 @@
 :func:`queue_agreement_alerts` is a ``hub.mail.SCHEDULED`` provider. It reads the same alerts the
 alerts page shows (:func:`tenants.services.alerts.alerts`: agreements ending, break dates by their
 last notice day, rent reviews, insurance expiring, tenants in arrears) and, when there are any,
-queues one digest per active admin and receptionist per day (``dedupe_key`` per user and day in
-the building's time zone), so however often the sender asks, each gets one message a day.
+queues one digest per active admin and receptionist per day, from 07:00 in the building's time
+zone (``dedupe_key`` per user and day), so however often the sender asks, each gets one message a day.
 Trustees read the alerts page but are not written to: the alerts are work for staff.
 """
 
@@ -23,6 +23,8 @@ from hub.models import Role, User
 from tenants.services.alerts import alerts
 
 TENANTS_DIR = Path(__file__).resolve().parent
+# The day's digest is queued at the first ask from this hour (building's time) onwards.
+DIGEST_HOUR = 7
 KIND_LABELS = {
     "arrears": "Arrears",
     "insurance": "Insurance",
@@ -35,7 +37,10 @@ KIND_LABELS = {
 async def queue_agreement_alerts(db: AsyncSession, settings: Settings, now: datetime) -> int:
     """Queue today's digest for each active admin and receptionist (none when nothing is due);
     commits; answers how many messages it queued."""
-    today = now.astimezone(settings.zone).date()
+    local = now.astimezone(settings.zone)
+    if local.hour < DIGEST_HOUR:
+        return 0  # the day's digest waits for the morning, not the first minutes after midnight
+    today = local.date()
     found = await alerts(db, settings, today)
     if not found:
         await db.rollback()  # only read: nothing to keep

@@ -36,6 +36,8 @@ def test_each_admin_and_receptionist_gets_one_digest_a_day(hub: Hub) -> None:
     hub.make_user(Role.TRUSTEE, email="margaret@hub.example")
     hub.make_user(Role.TENANT, organisation_id=org, email="dean@foodbank.example")
 
+    before_seven = datetime(2026, 12, 1, 6, 59, tzinfo=UTC)  # 06:59 in London: not yet
+    assert hub.run(lambda db: queue_agreement_alerts(db, settings, before_seven)) == 0
     assert hub.run(lambda db: queue_agreement_alerts(db, settings, MORNING)) == 2
     assert hub.run(lambda db: queue_agreement_alerts(db, settings, MORNING + timedelta(hours=8))) == 0
     found = messages(hub)
