@@ -56,6 +56,9 @@ CHANGED_LABELS = {
 }
 
 
+MODULE_LABELS = {"rooms": "Rooms", "cafe": "Café", "tenants": "Tenancies"}
+
+
 def _label(kind: str, labels: dict[str, str]) -> str:
     """A kind's words: the table's, else "<Module>: <kind>" for a module's part."""
     if kind in labels:
@@ -63,7 +66,7 @@ def _label(kind: str, labels: dict[str, str]) -> str:
     for separator in (".", ": "):
         if separator in kind:
             module, rest = kind.split(separator, 1)
-            return f"{module.capitalize()}: {rest.replace('_', ' ')}"
+            return f"{MODULE_LABELS.get(module, module.capitalize())}: {rest.replace('_', ' ')}"
     return kind.replace("_", " ").capitalize()
 
 
@@ -71,6 +74,11 @@ def _labelled(
     counts: Iterable[tuple[str, int]], labels: dict[str, str] = KIND_LABELS
 ) -> list[tuple[str, int]]:
     return [(_label(kind, labels), count) for kind, count in counts]
+
+
+def _split(counts: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[str]]:
+    """The kinds with something in them, and the names of those looked for and found empty."""
+    return [c for c in counts if c[1]], [kind for kind, count in counts if not count]
 
 
 @get("/admin/privacy", opt=ADMIN, include_in_schema=False)
@@ -106,6 +114,7 @@ async def _held_page(
         )
     exported = await services.export(db, settings, registry, person)
     invoices = [i["number"] for i in exported["invoices"]]
+    held, empty = _split(_labelled(services.held(exported)))
     return render(
         request,
         TEMPLATE,
@@ -113,7 +122,8 @@ async def _held_page(
         title="Data protection",
         values={k: v for k, v in form.items() if k in ("email", "reason")},
         email=person.email,
-        held=_labelled(services.held(exported)),
+        held=held,
+        empty=empty,
         invoices=invoices,
         errors=errors,
         error_summary=error_summary,
@@ -178,12 +188,14 @@ async def privacy_erase(
             error_summary=summary if errors else exc.detail,
             status_code=exc.status_code,
         )
+    changed, untouched = _split(_labelled(services.describe(result.counts), CHANGED_LABELS))
     return render(
         request,
         "privacy/erased.html",
         title="Person erased",
         result=result,
-        changed=_labelled(services.describe(result.counts), CHANGED_LABELS),
+        changed=changed,
+        untouched=untouched,
     )
 
 
