@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from hub.config import Settings, SmtpServer
 from hub.db import create_engine, create_sessionmaker, writer
 
+# The browser tests' fixtures (a demo server, Chromium, the CSP watch), for test_mail_pages_browser.py.
+from tests.browser.conftest import browser, live_server, no_csp_violations, page  # noqa: F401
+
 T = TypeVar("T")
 
 
