@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -410,10 +411,29 @@ class Checked:
     migrate: bool
 
 
-def _script(settings: Settings) -> ScriptDirectory:
-    from hub import migrations
+# The migrations shipped with this code (hub/migrations.py runs them; the backup part of the core is
+# mounted by the app, which hub/migrations.py imports, so it reads the folder rather than that module).
+SCRIPT_LOCATION = Path(__file__).resolve().parent.parent.parent / "alembic"
 
-    return ScriptDirectory.from_config(migrations.alembic_config(settings))
+
+def _script(settings: Settings) -> ScriptDirectory:
+    return ScriptDirectory(str(SCRIPT_LOCATION))
+
+
+def migrate_forward(settings: Settings) -> None:
+    """``hubkeeper db upgrade`` on ``settings``' database, in its own process: the very command an
+    admin runs, with the models of every module loaded as it loads them."""
+    env = {**os.environ, "HUB_DATABASE_URL": settings.database_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "hub", "db", "upgrade"], env=env, capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RestoreRefused(
+            f"Migrating the backup forward failed: {' '.join(lines[-2:]) or result.returncode}. "
+            "Nothing was restored.",
+            field="FILE",
+        )
 
 
 def check_backup(settings: Settings, path: Path) -> Checked:
@@ -505,8 +525,6 @@ def _stamp() -> str:
 
 
 def _restore_sqlite(settings: Settings, checked: Checked) -> str | None:
-    from hub import migrations
-
     target = _sqlite_file(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     stamp = _stamp()
@@ -516,7 +534,7 @@ def _restore_sqlite(settings: Settings, checked: Checked) -> str | None:
             src.backup(dst, pages=-1)
             dst.execute("PRAGMA journal_mode=DELETE")
         if checked.migrate:
-            migrations.upgrade(replace(settings, database_url=f"sqlite+aiosqlite:///{fresh}"))
+            migrate_forward(replace(settings, database_url=f"sqlite+aiosqlite:///{fresh}"))
         with closing(sqlite3.connect(fresh)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             problems = _sqlite_integrity(conn)
@@ -550,8 +568,6 @@ async def _pg_has_schema(database_url: str) -> bool:
 def _restore_postgresql(settings: Settings, checked: Checked) -> str | None:
     """Replace the target database's ``public`` schema with the dump's, in one transaction (a
     failure leaves the database as it was); a backup of the database as it was is made first."""
-    from hub import migrations
-
     kept: str | None = None
     if asyncio.run(_pg_has_schema(settings.database_url)):
         kept = str(make_backup(settings).path.resolve())
@@ -580,7 +596,7 @@ def _restore_postgresql(settings: Settings, checked: Checked) -> str | None:
             "Restoring with psql",
         )
     if checked.migrate:
-        migrations.upgrade(settings)
+        migrate_forward(settings)
     return kept
 
 
