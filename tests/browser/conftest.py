@@ -134,6 +134,35 @@ def _ours(url: str) -> bool:
     return url.startswith(("http://127.0.0.1", "http://localhost")) or url in ("", "about:blank")
 
 
+def _csp_safe_wait_for_function(page: Any) -> Any:
+    """``page.wait_for_function`` that works under the hub's policy. Playwright's own compiles the
+    expression inside the page with ``new Function``, which a policy without 'unsafe-eval' refuses
+    (an EvalError, and a violation report that is the test driver's, not the hub's). This polls
+    with ``page.evaluate`` instead, which the browser's debugging protocol runs outside the page's
+    policy, as Playwright's other evaluations are. Same arguments and the same truthiness rule."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def wait_for_function(
+        expression: str, *, arg: Any = None, timeout: float | None = None, polling: Any = None
+    ) -> Any:
+        interval = polling if isinstance(polling, (int, float)) else 50
+        deadline = time.monotonic() + (timeout if timeout is not None else 10_000) / 1000
+        while True:
+            try:
+                if page.evaluate(expression, arg):
+                    return page.evaluate_handle(expression, arg)
+            except PlaywrightError as error:  # the page navigated mid-evaluation: try again
+                if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                    raise
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeout(f"wait_for_function timed out: {expression}")
+            page.wait_for_timeout(interval)
+
+    page.wait_for_function = wait_for_function
+    return page
+
+
 def _watch(context: Any) -> Any:
     def violation(source: Any, seen: dict[str, Any]) -> None:
         if _ours(str(seen.get("page", ""))):
@@ -151,6 +180,12 @@ def _watch(context: Any) -> Any:
     context.expose_binding("__hubCspViolation", violation)
     context.add_init_script(script=_CSP_LISTENER)
     context.on("console", console)
+    make_page = context.new_page
+
+    def new_page(*args: Any, **kwargs: Any) -> Any:
+        return _csp_safe_wait_for_function(make_page(*args, **kwargs))
+
+    context.new_page = new_page
     return context
 
 
@@ -164,7 +199,7 @@ def _watched(browser: Any) -> Any:
     def new_page(*args: Any, **kwargs: Any) -> Any:
         page = make_page(*args, **kwargs)
         _watch(page.context)
-        return page
+        return _csp_safe_wait_for_function(page)
 
     browser.new_context, browser.new_page = new_context, new_page
     return browser
