@@ -19,7 +19,6 @@ import shutil
 import sqlite3
 import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -421,19 +420,30 @@ def _script(settings: Settings) -> ScriptDirectory:
 
 
 def migrate_forward(settings: Settings) -> None:
-    """``hubkeeper db upgrade`` on ``settings``' database, in its own process: the very command an
-    admin runs, with the models of every module loaded as it loads them."""
-    env = {**os.environ, "HUB_DATABASE_URL": settings.database_url}
-    result = subprocess.run(
-        [sys.executable, "-m", "hub", "db", "upgrade"], env=env, capture_output=True, check=False
-    )
-    if result.returncode != 0:
-        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    """Upgrade ``settings``' database to the newest revision, as ``hubkeeper db upgrade`` does
+    (Alembic's env.py loads every module's models when it runs)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["settings"] = settings
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            command.upgrade(config, "head")
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            errors.append(exc)
+
+    # env.py calls asyncio.run(): give it a thread of its own, whoever calls this.
+    worker = threading.Thread(target=upgrade)
+    worker.start()
+    worker.join()
+    if errors:
         raise RestoreRefused(
-            f"Migrating the backup forward failed: {' '.join(lines[-2:]) or result.returncode}. "
-            "Nothing was restored.",
-            field="FILE",
-        )
+            f"Migrating the backup forward failed: {errors[0]}. Nothing was restored.", field="FILE"
+        ) from errors[0]
 
 
 def check_backup(settings: Settings, path: Path) -> Checked:
@@ -596,7 +606,15 @@ def _restore_postgresql(settings: Settings, checked: Checked) -> str | None:
             "Restoring with psql",
         )
     if checked.migrate:
-        migrate_forward(settings)
+        try:
+            migrate_forward(settings)
+        except RestoreRefused as exc:
+            # PostgreSQL restores in place, so here the backup is in (at its own revision).
+            raise RestoreRefused(
+                f"The backup was restored at schema revision {checked.revision}, but migrating it "
+                f"forward failed: {exc.__cause__}. Run `hubkeeper db upgrade` once the cause is fixed.",
+                field="FILE",
+            ) from exc
     return kept
 
 
