@@ -279,6 +279,12 @@ def make_backup(
             files.write_atomically(files.sidecar_path(final), json.dumps(sidecar, indent=2) + "\n")
             os.replace(partial, final)
             files.fsync_dir(folder)
+        except sqlite3.Error as exc:
+            raise BackupFailed(f"SQLite could not copy the database: {exc}.") from exc
+        except OSError as exc:
+            raise BackupFailed(
+                f"The backup could not be written to {folder}: {exc.strerror or exc}."
+            ) from exc
         finally:
             partial.unlink(missing_ok=True)
         pruned = files.prune(folder, keep) if keep is not None else []

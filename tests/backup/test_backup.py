@@ -121,3 +121,14 @@ def test_backup_refuses_a_folder_it_cannot_write(settings: Settings, tmp_path: P
     assert result.exit_code == 1
     assert f"The backup folder {folder} cannot be made: Not a directory." in result.output
     assert organisation_names(settings) == set()
+
+
+def test_backup_of_a_file_that_is_not_a_database_says_so_and_leaves_no_file(tmp_path: Path) -> None:
+    broken = tmp_path / "hub.sqlite3"
+    broken.write_bytes(b"this is not a database" * 100)
+    folder = tmp_path / "backups"
+    url = f"sqlite+aiosqlite:///{broken}"
+    result = hubkeeper(["backup", "--to", str(folder)], url, folder)
+    assert result.exit_code == 1
+    assert "Error: SQLite could not copy the database: file is not a database." in result.output
+    assert list(folder.iterdir()) == []
