@@ -23,6 +23,7 @@ seed (``Identity.system("demo data")``) queue nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,12 +38,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub import mail
 from hub.auth import Identity
 from hub.config import Settings
+from hub.errors import RuleViolation
 from hub.mail import Attachment, MailMessage
 from hub.models import Organisation
 from rooms.models import Booking, BookingStatus, Room, Series
 from rooms.services import feeds
 
 ROOMS_DIR = Path(__file__).resolve().parent
+logger = logging.getLogger(__name__)
 DEMO_ACTOR = "demo data"
 # How long before a hold lapses its contact is reminded.
 HOLD_REMINDER = timedelta(hours=24)
@@ -132,18 +135,23 @@ async def _queue(
     attachments = (
         [Attachment("invitation.ics", f"text/calendar; method={method}; charset=UTF-8", ics)] if ics else []
     )
-    return await mail.enqueue(
-        db,
-        kind=kind,
-        to=to.email,
-        to_name=to.name,
-        subject=_one_line(subject),
-        text=text,
-        html=html,
-        attachments=attachments,
-        about=about,
-        dedupe_key=dedupe_key,
-    )
+    try:
+        return await mail.enqueue(
+            db,
+            kind=kind,
+            to=to.email,
+            to_name=to.name,
+            subject=_one_line(subject),
+            text=text,
+            html=html,
+            attachments=attachments,
+            about=about,
+            dedupe_key=dedupe_key,
+        )
+    except RuleViolation as exc:
+        # An address stored before it was checked as mail checks it: the booking still stands.
+        logger.warning("rooms: %s not queued for %s %s: %s", kind, about[0], about[1], exc.detail)
+        return None
 
 
 def _occurrence(settings: Settings, booking: Booking, rooms: dict[int, str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ nothing: the demo hub has nobody to write to.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from hub.money import format_pence
 from hub.services import audit
 
 BILLING_DIR = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
 DEMO_ACTOR = "demo data"
 
 
@@ -98,18 +100,23 @@ async def queue_document(
         payment_instructions=settings.payment_instructions,
         link=f"{settings.public_url}/invoices/{document.id}",
     )
-    return await mail.enqueue(
-        db,
-        kind=kind,
-        to=to.email,
-        to_name=_one_line(to.name),
-        subject=_one_line(f"{title} {doc.number} from {hub_name}"),
-        text=text,
-        html=html,
-        attachments=[Attachment(f"{doc.number}.pdf", "application/pdf", pdf)],
-        about=("invoice", document.id),
-        dedupe_key=f"{kind}:{document.id}",
-    )
+    try:
+        return await mail.enqueue(
+            db,
+            kind=kind,
+            to=to.email,
+            to_name=_one_line(to.name),
+            subject=_one_line(f"{title} {doc.number} from {hub_name}"),
+            text=text,
+            html=html,
+            attachments=[Attachment(f"{doc.number}.pdf", "application/pdf", pdf)],
+            about=("invoice", document.id),
+            dedupe_key=f"{kind}:{document.id}",
+        )
+    except RuleViolation as exc:
+        # An address stored before it was checked as mail checks it: the invoice is still issued.
+        logger.warning("billing: %s not queued for invoice %s: %s", kind, document.id, exc.detail)
+        return None
 
 
 @dataclass(frozen=True)
