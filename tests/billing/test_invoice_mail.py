@@ -249,3 +249,24 @@ def test_the_statement_page_button_emails_it(hub: Hub) -> None:
     assert [m.kind for m in messages(hub)] == ["statement"]
     hub.login_as(Role.TRUSTEE)
     assert "Email this statement" not in hub.client.get(f"/organisations/{org}/statement").text
+    # A tenant reaches its statement from the menu (/my/statement) and finds the button there.
+    hub.login_as(Role.TENANT, organisation_id=org)
+    mine = hub.client.get("/my/statement")
+    assert mine.status_code == 200
+    assert "Email this statement" in mine.text
+
+
+def test_a_contact_name_with_a_line_break_never_reaches_a_message(hub: Hub) -> None:
+    staff = hub.headers_for(Role.RECEPTIONIST)
+    response = hub.client.post(
+        "/api/v1/organisations",
+        json={
+            "name": "Injection Club",
+            "kind": "vcse",
+            "contacts": [{"name": "Eve\r\nBcc: x@y.example", "email": "eve@club.example"}],
+        },
+        headers=staff,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["field"] == "contacts[0].name"
+    assert messages(hub) == []
