@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.privacy import Person, Pseudonym, Traces, scrub
+from hub.privacy import Person, Pseudonym, Traces, mentions, scrub
 from tenants.models import Agreement, Unit
 
 AGREEMENT_TEXT = ("deposit_note", "discount_reason", "end_reason", "permitted_use")
@@ -23,15 +23,17 @@ AGREEMENT_TEXT = ("deposit_note", "discount_reason", "end_reason", "permitted_us
 async def _agreements(db: AsyncSession, email: str) -> list[Agreement]:
     columns = [getattr(Agreement, name) for name in AGREEMENT_TEXT]
     condition = or_(*(func.lower(c).contains(email, autoescape=True) for c in columns))
-    return list(await db.scalars(select(Agreement).where(condition).order_by(Agreement.id)))
+    found = await db.scalars(select(Agreement).where(condition).order_by(Agreement.id))
+    # The query finds a superset by substring; a whole-address match decides (jimbob@… is not bob@…).
+    alone = Person(email=email)
+    return [a for a in found if any(mentions(getattr(a, name), alone) for name in AGREEMENT_TEXT)]
 
 
 async def _units(db: AsyncSession, email: str) -> list[Unit]:
-    return list(
-        await db.scalars(
-            select(Unit).where(func.lower(Unit.notes).contains(email, autoescape=True)).order_by(Unit.id)
-        )
+    found = await db.scalars(
+        select(Unit).where(func.lower(Unit.notes).contains(email, autoescape=True)).order_by(Unit.id)
     )
+    return [u for u in found if mentions(u.notes, Person(email=email))]
 
 
 class TenantsPersonalData:

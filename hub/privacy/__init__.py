@@ -110,13 +110,18 @@ class PersonalDataProvider(Protocol):
 
 
 def _patterns(person: Person, pseudonym: Pseudonym) -> list[tuple[re.Pattern[str], str]]:
-    patterns = [(re.compile(re.escape(person.email), re.IGNORECASE), pseudonym.email)]
+    # Whole values only: erasing bob@example.org leaves jimbob@example.org alone, "Sam Ryder"
+    # leaves "Sam Ryders Ltd" alone, and a phone number is not found inside a longer one.
+    email = re.compile(rf"(?<![\w.+\-]){re.escape(person.email)}(?![\w\-]|\.\w)", re.IGNORECASE)
+    patterns = [(email, pseudonym.email)]
     names = sorted(
         (n.strip() for n in person.names if len(n.strip()) >= MIN_NAME_LENGTH), key=len, reverse=True
     )
-    patterns += [(re.compile(re.escape(name), re.IGNORECASE), pseudonym.name) for name in names]
+    patterns += [
+        (re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE), pseudonym.name) for name in names
+    ]
     phones = sorted((p.strip() for p in person.phones if p.strip()), key=len, reverse=True)
-    patterns += [(re.compile(re.escape(phone)), pseudonym.phone) for phone in phones]
+    patterns += [(re.compile(rf"(?<!\d){re.escape(phone)}(?!\d)"), pseudonym.phone) for phone in phones]
     return patterns
 
 

@@ -8,6 +8,7 @@ person's data replaced by a pseudonym, so ids, counts and the order of the audit
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -177,7 +178,7 @@ async def find(db: AsyncSession, settings: Settings, registry: Registry, email: 
         records += await _count(db, func.lower(LoginAttempt.email) == email, LoginAttempt)
         records += await _count(db, func.lower(MailMessage.to_address) == email, MailMessage)
         records += await _count(db, func.lower(Organisation.billing_email) == email, Organisation)
-        records += await _count(db, _audit_condition(person), AuditEntry)
+        records += len(await _audit_entries(db, person))
     if records == 0:
         previous = await _previous_erasure(db, settings, email)
         if previous is not None:
@@ -195,12 +196,40 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _by_email(person: Person) -> Person:
+    """The person as their email alone: what makes a record theirs when it is not linked to them."""
+    return Person(email=person.email)
+
+
+def _about(person: Person, object_type: str | None, object_id: str | None) -> bool:
+    return (object_type or "", object_id or "") in person.objects
+
+
 async def _audit_entries(db: AsyncSession, person: Person) -> list[AuditEntry]:
-    return list(await db.scalars(select(AuditEntry).where(_audit_condition(person)).order_by(AuditEntry.id)))
+    """Entries they made, entries about them, and entries naming their email (the query finds a
+    superset by substring; a whole-address match decides, so jimbob@… is not bob@…)."""
+    alone = _by_email(person)
+    found = await db.scalars(select(AuditEntry).where(_audit_condition(person)).order_by(AuditEntry.id))
+    return [
+        e
+        for e in found
+        if (person.user_id is not None and e.actor_id == person.user_id)
+        or e.actor_label.lower() == person.email
+        or _about(person, e.object_type, e.object_id)
+        or mentions(" ".join((e.summary, e.reason, json.dumps(e.changes or {}))), alone)
+    ]
 
 
 async def _mail_messages(db: AsyncSession, person: Person) -> list[MailMessage]:
-    return list(await db.scalars(select(MailMessage).where(_mail_condition(person)).order_by(MailMessage.id)))
+    alone = _by_email(person)
+    found = await db.scalars(select(MailMessage).where(_mail_condition(person)).order_by(MailMessage.id))
+    return [
+        m
+        for m in found
+        if m.to_address.lower() == person.email
+        or _about(person, m.about_type, m.about_id)
+        or mentions(m.text_body, alone)
+    ]
 
 
 async def _kept_invoices(db: AsyncSession, person: Person) -> list[Invoice]:
@@ -475,7 +504,8 @@ async def _erase_core(
         .where(func.lower(Organisation.billing_email) == email)
         .values(billing_email=None),
     )
-    notes = list(await db.scalars(select(Organisation).where(_lower_has(Organisation.notes, email))))
+    candidates = await db.scalars(select(Organisation).where(_lower_has(Organisation.notes, email)))
+    notes = [org for org in candidates if mentions(org.notes, _by_email(person))]
     for org in notes:
         org.notes = scrub(org.notes, person, pseudonym)
     counts["organisation_notes"] = len(notes)
@@ -548,7 +578,7 @@ async def _erase_core(
     answers = 0
     for key in await db.scalars(select(IdempotencyKey)):
         body = key.response_body or b""
-        if mentions(body.decode("utf-8", "replace"), person):
+        if mentions(body.decode("utf-8", "replace"), _by_email(person)):
             new_body = _scrub_bytes(body, person, pseudonym)
             if new_body != body:
                 key.response_body = new_body
