@@ -15,9 +15,9 @@ from hub.backup import service
 from hub.backup.commands import human_size
 from hub.backup.schemas import BackupList, BackupOut
 from hub.deps import Caller, Db, SettingsDep
-from hub.errors import DomainError
+from hub.errors import DomainError, InvalidInput
 from hub.services import audit
-from hub.web import redirect, render
+from hub.web import read_form, redirect, render
 
 ADMIN = roles(ADMIN_ONLY)
 
@@ -96,6 +96,17 @@ async def backup_now(
     request: Request[Any, Any, Any], db: Db, identity: Caller, settings: SettingsDep
 ) -> Template | Redirect:
     """Make a backup on a worker thread while the hub keeps serving, then record who asked."""
+    form = await read_form(request)
+    if form.get("action") != "backup":
+        # Only the page's own button asks for a backup: anything else posted here changes nothing.
+        error = InvalidInput("Use the Back up now button to make a backup.", field="action")
+        return _page(
+            request,
+            settings,
+            await _list(settings),
+            status_code=error.status_code,
+            error_summary=error.detail,
+        )
     # The request's session has begun no transaction yet, so no write lock is held while copying.
     try:
         made = await asyncio.to_thread(service.make_backup, settings)

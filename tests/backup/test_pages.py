@@ -73,7 +73,9 @@ def test_back_up_now_makes_a_backup_and_records_who_asked(backup_hub: Hub, folde
     admin = backup_hub.login_as(Role.ADMIN)
     token = backup_hub.csrf("/admin/backups")
 
-    response = backup_hub.client.post("/admin/backups", data={"_csrf": token}, follow_redirects=False)
+    response = backup_hub.client.post(
+        "/admin/backups", data={"_csrf": token, "action": "backup"}, follow_redirects=False
+    )
 
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/admin/backups"
@@ -101,7 +103,9 @@ def test_back_up_now_into_a_folder_that_cannot_be_made_says_so_and_writes_nothin
         hub = Hub(client)
         hub.login_as(Role.ADMIN)
         token = hub.csrf("/admin/backups")
-        response = client.post("/admin/backups", data={"_csrf": token}, follow_redirects=False)
+        response = client.post(
+            "/admin/backups", data={"_csrf": token, "action": "backup"}, follow_redirects=False
+        )
         assert response.status_code == 503
         assert (
             f"No backup was made: The backup folder {blocked / 'backups'} cannot be made: Not a directory."
@@ -111,3 +115,16 @@ def test_back_up_now_into_a_folder_that_cannot_be_made_says_so_and_writes_nothin
             "items"
         ]
         assert entries == []
+
+
+def test_a_post_that_is_not_the_back_up_now_button_changes_nothing(backup_hub: Hub, folder: Path) -> None:
+    backup_hub.login_as(Role.ADMIN)
+    token = backup_hub.csrf("/admin/backups")
+    response = backup_hub.client.post("/admin/backups", data={"_csrf": token, "action": "restore"})
+    assert response.status_code == 422
+    assert "Use the Back up now button to make a backup." in response.text
+    api = backup_hub.client.post(
+        "/admin/backups", json={"action": "backup"}, headers=backup_hub.headers_for(Role.ADMIN)
+    )
+    assert api.status_code == 422
+    assert not folder.exists() or list(folder.iterdir()) == []
