@@ -67,6 +67,15 @@ def test_page_shows_backups_in_the_building_time_zone(
     assert "matches (checked now)" in html
     assert "hubkeeper backup --keep 14" in html
     assert '<a href="/admin/backups"' in html  # in the admin's navigation
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    # Nothing the Content-Security-Policy would block: no inline script, style or handler.
+    assert not re.search(r"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=", main)
+    # The button is a labelled control in a form that carries the CSRF token.
+    assert re.search(r'<input type="hidden" name="_csrf" value="[^"]+"', main)
+    assert (
+        '<button type="submit" class="button primary" name="action" value="backup">Back up now</button>'
+        in main
+    )
 
 
 def test_back_up_now_makes_a_backup_and_records_who_asked(backup_hub: Hub, folder: Path) -> None:
