@@ -9,11 +9,13 @@ from pathlib import Path
 import rooms.demo
 from hub import reports
 from hub.auth import ALL_ROLES, CAFE_ROLES, STAFF
+from hub.mail import SCHEDULED
 from hub.models import Role
 from hub.modules import ChargeSource, IncomeStream, Module
 from hub.privacy import PERSONAL_DATA
 from hub.web import NavItem
 from rooms.controllers import API_ROUTES
+from rooms.mail import queue_hold_reminders
 from rooms.privacy import PERSONAL_DATA_PROVIDER as rooms_personal_data
 from rooms.services import reports as room_reports
 from rooms.views import ROUTES
@@ -49,5 +51,7 @@ ROOMS = Module(
         reports.UTILISATION: room_reports.utilisation,
         reports.IMPACT: room_reports.provided_impact,
         PERSONAL_DATA: rooms_personal_data,
+        # Holds about to lapse: their contact is reminded (the outbox's sender asks every few minutes).
+        SCHEDULED: queue_hold_reminders,
     },
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.billing import LEDGER_CHECKS, PERIODIC_CHARGES
+from hub.mail import SCHEDULED
 from hub.models import Role
 from hub.modules import ChargeSource, HomePanel, IncomeStream, Module
 from hub.privacy import PERSONAL_DATA
@@ -13,6 +14,7 @@ from hub.reports import OCCUPANCY
 from rooms import HIRE_ALLOWANCE
 from tenants.cli import tenants as tenants_commands
 from tenants.controllers import API_ROUTES
+from tenants.mail import queue_agreement_alerts
 from tenants.privacy import PERSONAL_DATA_PROVIDER as tenants_personal_data
 from tenants.services import deposits
 from tenants.services.allowance import hire_allowance
@@ -52,5 +54,7 @@ TENANTS = Module(
         OCCUPANCY: occupancy,
         LEDGER_CHECKS: deposits.check,
         PERSONAL_DATA: tenants_personal_data,
+        # A daily digest of agreement alerts to admins and reception.
+        SCHEDULED: queue_agreement_alerts,
     },
 )
