@@ -132,3 +132,12 @@ def test_backup_of_a_file_that_is_not_a_database_says_so_and_leaves_no_file(tmp_
     assert result.exit_code == 1
     assert "Error: SQLite could not copy the database: file is not a database." in result.output
     assert list(folder.iterdir()) == []
+
+
+def test_two_backups_within_one_second_both_succeed_under_their_own_names(
+    settings: Settings, backups: Path
+) -> None:
+    first = service.make_backup(settings, backups)
+    second = service.make_backup(settings, backups)
+    assert first.path != second.path
+    assert first.path.exists() and second.path.exists()
