@@ -405,7 +405,16 @@ def database_users(settings: Settings) -> list[str]:
     server keeps its pooled connections open, and would go on writing to the database it had."""
     if settings.is_sqlite:
         return sqlite_users(_sqlite_file(settings))
-    return asyncio.run(_pg_users(settings.database_url))
+    try:
+        return asyncio.run(_pg_users(settings.database_url))
+    except (OSError, ConnectionError) as exc:
+        raise RestoreRefused(
+            f"The target database cannot be reached: {exc}.", field="--database-url"
+        ) from exc
+    except Exception as exc:  # asyncpg's own errors: no such database, password refused, ...
+        if type(exc).__module__.startswith("asyncpg"):
+            raise RestoreRefused(f"The target database refused us: {exc}.", field="--database-url") from exc
+        raise
 
 
 # -- restoring ---------------------------------------------------------------------------------------
@@ -644,11 +653,14 @@ def restore(
     refuse_if_in_use(settings)
     if confirm is not None and not confirm(checked):
         raise RestoreRefused("Not confirmed; nothing was restored.", field="--yes")
-    kept = (
-        _restore_sqlite(settings, checked)
-        if checked.backend == "sqlite"
-        else _restore_postgresql(settings, checked)
-    )
+    try:
+        kept = (
+            _restore_sqlite(settings, checked)
+            if checked.backend == "sqlite"
+            else _restore_postgresql(settings, checked)
+        )
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupFailed(f"The restore could not finish: {exc}.") from exc
     ledger = ledger_check(settings) if ledger_check is not None else None
     return Restored(
         target=_describe(settings),

@@ -233,3 +233,26 @@ def test_restore_refuses_the_database_of_a_running_server(settings: Settings, ba
     # Once the server has stopped, the same restore goes ahead.
     result = hubkeeper(["restore", str(made.path), "--yes"], settings.database_url, backups)
     assert result.exit_code == 0, result.output
+
+
+def test_restore_names_a_target_database_it_cannot_use(settings: Settings, backups: Path) -> None:
+    made = service.make_backup(settings, backups)
+    before = fingerprint(settings)
+    result = hubkeeper(
+        ["restore", str(made.path), "--yes", "--database-url", "mysql://hub@localhost/hub"],
+        settings.database_url,
+        backups,
+    )
+    assert result.exit_code == 1
+    assert "Error: --database-url: unsupported database URL 'mysql://hub@localhost/hub'" in result.output
+    if not settings.is_sqlite:
+        missing = settings.database_url.rsplit("/", 1)[0] + "/no_such_hub_database"
+        result = hubkeeper(
+            ["restore", str(made.path), "--yes", "--database-url", missing], settings.database_url, backups
+        )
+        assert result.exit_code == 1
+        assert (
+            'Error: The target database refused us: database "no_such_hub_database" does not exist.'
+            in result.output
+        )
+    assert fingerprint(settings) == before
