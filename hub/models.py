@@ -191,7 +191,9 @@ class LoginAttempt(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when. Written in the same transaction as the change; never updated."""
+    """Who changed what, when. Written in the same transaction as the change; never updated, except
+    by a data-protection erasure (``hub.privacy``), which replaces a person's details inside it:
+    rows and their order stay."""
 
     __tablename__ = "audit_log"
 

@@ -104,8 +104,8 @@ def test_the_arrow_keys_move_across_the_grid(page: Any, live_server: str) -> Non
         room, start, end = page.evaluate(
             """() => {
               const a = document.activeElement;
-              const start = parseInt(a.style.gridRowStart, 10);
-              const end = parseInt(a.style.gridRowEnd, 10);
+              const start = parseInt(getComputedStyle(a).gridRowStart, 10);
+              const end = parseInt(getComputedStyle(a).gridRowEnd, 10);
               return [a.closest('.desk-col').querySelector('h2').innerText, start,
                       isNaN(end) ? start + 1 : end];
             }"""

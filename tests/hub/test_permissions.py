@@ -383,6 +383,13 @@ def test_public_routes_are_only_the_expected_ones() -> None:
     # Stripe's webhook is public (Stripe cannot sign in): its signature is its authentication.
     expected = {"GET /", "GET /favicon.ico", "GET /healthz", "GET /login", "POST /login", "GET /whats-on"}
     expected.add("POST /webhooks/stripe")
+    # Forgot-password (issue 18): whoever has forgotten their password cannot sign in to ask.
+    expected |= {
+        "GET /password/forgot",
+        "POST /password/forgot",
+        "GET /password/reset/{token:str}",
+        "POST /password/reset/{token:str}",
+    }
     assert public == expected | feeds
 
 

@@ -4,6 +4,7 @@ outbox's database on either backend (``settings`` / ``database_url`` from tests/
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import ssl
@@ -151,7 +152,10 @@ class Certificate:
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("the openssl command is not installed: TLS to the mail server is not tested here")
+        reason = "the openssl command is not installed: TLS to the mail server is not tested here"
+        if os.environ.get("CI"):  # .ci/run installs it; on CI nothing is skipped for want of it
+            pytest.fail(reason)
+        pytest.skip(reason)
     folder = tmp_path_factory.mktemp("tls")
     key, cert = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
