@@ -39,21 +39,15 @@ from hub import mail
 from hub.auth import Identity
 from hub.config import Settings
 from hub.errors import RuleViolation
-from hub.mail import Attachment, MailMessage
+from hub.mail import Attachment, MailMessage, from_demo_seed
 from hub.models import Organisation
 from rooms.models import Booking, BookingStatus, Room, Series
 from rooms.services import feeds
 
 ROOMS_DIR = Path(__file__).resolve().parent
 logger = logging.getLogger(__name__)
-DEMO_ACTOR = "demo data"
 # How long before a hold lapses its contact is reminded.
 HOLD_REMINDER = timedelta(hours=24)
-
-
-def is_demo(actor: Identity) -> bool:
-    """A change the demo seed makes: the demo hub has nobody to write to."""
-    return actor.via == "system" and actor.email == DEMO_ACTOR
 
 
 @dataclass(frozen=True)
@@ -173,7 +167,7 @@ async def booking_message(
 ) -> MailMessage | None:
     """ "booking_confirmed" or "booking_moved" (``before``: its old start, end and room) with a
     REQUEST invitation, for a confirmed booking only."""
-    if is_demo(actor) or booking.status != BookingStatus.CONFIRMED.value:
+    if from_demo_seed(actor) or booking.status != BookingStatus.CONFIRMED.value:
         return None
     to = await recipient_for(db, booking.contact_email, booking.contact_name, booking.organisation_id)
     if to is None:
@@ -214,7 +208,7 @@ async def cancelled_message(
     """ "booking_cancelled" with a CANCEL invitation naming every occurrence cancelled (each by the
     UID and RECURRENCE-ID the feeds gave it): one message per recipient. ``bookings`` are those
     that were confirmed before this cancellation (holds were never sent an invitation)."""
-    if is_demo(actor) or not bookings:
+    if from_demo_seed(actor) or not bookings:
         return []
     groups: dict[Recipient, list[Booking]] = {}
     for booking in bookings:
@@ -263,7 +257,7 @@ async def series_message(
 ) -> MailMessage | None:
     """ "series_created" or "series_changed": one message whose REQUEST invitation holds the whole
     series as the feed writes it. Only when its occurrences are confirmed (not a run of holds)."""
-    if is_demo(actor):
+    if from_demo_seed(actor):
         return None
     live = [b for b in bookings if b.status == BookingStatus.CONFIRMED.value]
     if not live:

@@ -23,7 +23,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     ChoiceLoader,
@@ -40,12 +40,16 @@ from hub.db import utcnow
 from hub.errors import RuleViolation
 from hub.mail.models import MailAttachment, MailMessage, MailStatus
 
+if TYPE_CHECKING:
+    from hub.auth import Identity
+
 __all__ = [
     "SCHEDULED",
     "Attachment",
     "MailMessage",
     "MailStatus",
     "enqueue",
+    "from_demo_seed",
     "off_commit",
     "on_commit",
     "render",
@@ -63,6 +67,15 @@ SCHEDULED = "mail.scheduled"
 
 # Line breaks (and NUL) in a header value would let the value write headers of its own.
 _FORBIDDEN = ("\r", "\n", "\0", "\u2028", "\u2029", "\x85")
+
+
+# The demo seeds act as ``Identity.system(DEMO_ACTOR)``: the demo hub has nobody to write to.
+DEMO_ACTOR = "demo data"
+
+
+def from_demo_seed(actor: Identity) -> bool:
+    """A change the demo seed makes: it queues no message (the demo's addresses are made up)."""
+    return actor.via == "system" and actor.email == DEMO_ACTOR
 
 
 @dataclass(frozen=True)

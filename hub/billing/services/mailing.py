@@ -27,19 +27,13 @@ from hub.billing.printing import invoice_pdf
 from hub.billing.schemas import InvoiceOut, Statement
 from hub.config import Settings
 from hub.errors import RuleViolation
-from hub.mail import Attachment, MailMessage
+from hub.mail import Attachment, MailMessage, from_demo_seed
 from hub.models import Organisation
 from hub.money import format_pence
 from hub.services import audit
 
 BILLING_DIR = Path(__file__).resolve().parent.parent
 logger = logging.getLogger(__name__)
-DEMO_ACTOR = "demo data"
-
-
-def is_demo(actor: Identity) -> bool:
-    """A change the demo seed makes (``Identity.system("demo data")``): it queues no message."""
-    return actor.via == "system" and actor.email == DEMO_ACTOR
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ async def queue_document(
     """Queue "invoice issued" (or "credit note issued") with the document's PDF: the very bytes
     ``/invoices/<id>.pdf`` serves, from ``as_shown`` (the document as the page shows it). Call
     after the document is issued and flushed, before commit."""
-    if is_demo(actor) or document.number_text is None:
+    if from_demo_seed(actor) or document.number_text is None:
         return None
     to = billing_contact(org, document.customer_email)
     if to is None:
