@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -86,6 +87,9 @@ def _blocking(statement_coroutine: Awaitable[None]) -> None:
         pool.submit(asyncio.run, wrapper()).result()
 
 
+_TEST_BACKUP_DIR = Path(tempfile.mkdtemp(prefix="hubkeeper-test-backups-"))
+
+
 def base_settings(database_url: str) -> Settings:
     settings = load_settings(
         {
@@ -95,6 +99,8 @@ def base_settings(database_url: str) -> Settings:
             "HUB_SUPPLIER_ADDRESS": "The Old Hospital; Pharos Street; Fleetwood; FY7 6BE",
             "HUB_CHARITY_NUMBER": "1190001",
             "HUB_PAYMENT_INSTRUCTIONS": "Bank transfer to Fleetwood Community Hub\\nSort code 00-00-00",
+            # "Back up now" in a test must never write into the checkout's var/backups.
+            "HUB_BACKUP_DIR": str(_TEST_BACKUP_DIR),
         }
     )
     return replace(settings, secret_key="test-secret-key-that-is-long-enough-0123456789")

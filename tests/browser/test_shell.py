@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 ONE_PER_ROLE = {login.role: login for login in DEMO_LOGINS}.values()
 # Who sees which menu item comes from DESIGN §6 and the issues: tenancies for staff and trustees
 # (issue 13), the till for café staff and admins and the menu for supervisors (issue 14), reports for
-# trustees and admins (issue 15).
+# trustees and admins (issue 15), backups, mail and data protection for admins (issue 18).
 EXPECTED_NAV = {
     "admin": [
         "Home",
@@ -31,6 +31,10 @@ EXPECTED_NAV = {
         "Reports",
         "Accounts",
         "Audit log",
+        # Running a hub safely (issue 18): admins only.
+        "Backups",
+        "Mail",
+        "Data protection",
         "My calendars",
         "Your account",
     ],

@@ -162,7 +162,16 @@ def test_demo_makes_a_hub_where_every_role_can_sign_in(tmp_path: Path) -> None:
 def test_every_modules_commands_are_hubkeepers_and_a_name_is_taken_once() -> None:
     # Money is core: its commands come from the core module, not from the CLI naming them; tenants
     # bring `hubkeeper tenants alerts` (issue 13).
-    assert [c.name for m in default_modules() for c in m.cli] == ["billing", "ledger", "stripe", "tenants"]
+    # Issue 18 brings `hubkeeper mail`, `backup` and `restore` with the core.
+    assert [c.name for m in default_modules() for c in m.cli] == [
+        "billing",
+        "ledger",
+        "stripe",
+        "mail",
+        "backup",
+        "restore",
+        "tenants",
+    ]
     assert {"billing", "ledger", "stripe", "tenants", "db", "users", "tokens", "serve", "demo"} <= set(
         main.commands
     )
