@@ -51,9 +51,15 @@ async def export_personal_data(
     registry: RegistryDep,
     identity: Caller,
     data: JSONBody[PersonalDataRequest],
-) -> Response[bytes]:
+) -> Response[dict[str, Any]]:
     exported = await services.export_request(db, settings, registry, identity, data.email)
-    return export_file(settings, exported)
+    # A JSON object (documented as one), saved as a file by whoever asks with a browser.
+    name = f"personal-data-{settings.today().isoformat()}.json"
+    return Response(
+        json.loads(json.dumps(exported, ensure_ascii=False, default=str)),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 @post(
