@@ -25,6 +25,7 @@ from hub.errors import (
     status_title,
     wants_json,
 )
+from hub.headers import came_over_https
 from hub.models import Role
 from hub.security import new_secret
 from hub.text import strip_control
@@ -53,7 +54,7 @@ def nav_for(items: Iterable[NavItem], identity: Identity | None) -> list[NavItem
 def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
     if settings.cookie_secure is not None:
         return settings.cookie_secure
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    return came_over_https(request.scope, settings)
 
 
 def cookie(request: Request[Any, Any, Any], key: str, value: str, *, max_age: int | None = None) -> Cookie:

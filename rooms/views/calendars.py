@@ -21,6 +21,7 @@ from hub.config import Settings
 from hub.deps import Caller, Db, SettingsDep, Viewer
 from hub.errors import NotFound
 from hub.forms import parse_date
+from hub.headers import came_over_https
 from hub.web import redirect, render
 from rooms.models import BookingCategory, Room
 from rooms.schemas import BookingOut
@@ -52,7 +53,7 @@ def _bases(request: Request[Any, Any, Any]) -> tuple[str, str]:
     """The hub's address as https (or http when run locally without TLS) and as webcal://."""
     base = str(request.base_url).rstrip("/")
     scheme, _, rest = base.partition("://")
-    if request.headers.get("x-forwarded-proto") == "https":
+    if came_over_https(request.scope, request.app.state.settings):
         scheme = "https"
     return f"{scheme}://{rest}", f"webcal://{rest}"
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
+from litestar.testing import TestClient
 from sqlalchemy import select
 
+from hub.app import create_app
+from hub.config import Settings
 from hub.db import utcnow
 from hub.models import AuditEntry, LoginAttempt, Role, User
 from tests.conftest import PASSWORD, Hub
@@ -45,18 +49,26 @@ def test_staff_who_asked_for_a_page_land_on_it(hub: Hub) -> None:
     assert response.headers["location"] == "/organisations"
 
 
-def test_cookie_is_secure_behind_https(hub: Hub) -> None:
-    user = hub.make_user(Role.ADMIN)
-    hub.client.cookies.clear()
-    token = hub.csrf("/login")
-    response = hub.client.post(
-        "/login",
-        data={"_csrf": token, "email": user.email, "password": PASSWORD},
-        headers={"x-forwarded-proto": "https"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    assert "Secure" in response.headers["set-cookie"]
+def test_cookie_is_secure_behind_a_trusted_https_proxy(settings: Settings) -> None:
+    # The test client's address is "testclient". X-Forwarded-Proto counts only from a trusted proxy.
+    def login_cookie(trusted_proxies: str, role: Role) -> str:
+        app = create_app(replace(settings, trusted_proxies=trusted_proxies))
+        with TestClient(app, base_url="http://hub.internal") as client:
+            hub = Hub(client)
+            user = hub.make_user(role)
+            client.cookies.clear()
+            token = hub.csrf("/login")
+            response = client.post(
+                "/login",
+                data={"_csrf": token, "email": user.email, "password": PASSWORD},
+                headers={"x-forwarded-proto": "https"},
+                follow_redirects=False,
+            )
+            assert response.status_code == 303
+            return response.headers["set-cookie"]
+
+    assert "Secure" in login_cookie("testclient", Role.ADMIN)
+    assert "Secure" not in login_cookie("127.0.0.1", Role.RECEPTIONIST)
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(hub: Hub) -> None:

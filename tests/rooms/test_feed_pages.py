@@ -8,6 +8,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
+from litestar.testing import TestClient
+
+from hub.app import create_app
+from hub.config import Settings
 from hub.models import Role
 from tests.conftest import Hub
 from tests.rooms.conftest import Building
@@ -168,10 +172,18 @@ def test_subscribe_section_has_https_and_webcal_links_for_every_feed(hub: Hub, b
         assert hub.client.get(path).status_code == 200
 
 
-def test_links_are_https_behind_a_tls_proxy(hub: Hub, building: Building) -> None:
-    html = hub.client.get("/whats-on", headers={"x-forwarded-proto": "https"}).text
+def test_links_are_https_behind_a_trusted_tls_proxy(settings: Settings, building: Building) -> None:
+    # The test client's address is "testclient"; X-Forwarded-Proto counts only from a trusted proxy.
+    app = create_app(replace(settings, trusted_proxies="testclient"))
+    with TestClient(app, base_url="http://testserver.local") as client:
+        html = client.get("/whats-on", headers={"x-forwarded-proto": "https"}).text
     assert 'href="https://testserver.local/feeds/building.ics"' in html
     assert 'href="webcal://testserver.local/feeds/building.ics"' in html
+
+
+def test_forwarded_proto_from_anyone_else_means_nothing(hub: Hub, building: Building) -> None:
+    html = hub.client.get("/whats-on", headers={"x-forwarded-proto": "https"}).text
+    assert 'href="http://testserver.local/feeds/building.ics"' in html
 
 
 def test_whats_on_is_open_to_anonymous_visitors(hub: Hub, building: Building) -> None:
