@@ -88,6 +88,7 @@ def _blocking(statement_coroutine: Awaitable[None]) -> None:
 
 
 _TEST_BACKUP_DIR = Path(tempfile.mkdtemp(prefix="hubkeeper-test-backups-"))
+_TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="hubkeeper-test-data-"))
 
 
 def base_settings(database_url: str) -> Settings:
@@ -101,6 +102,8 @@ def base_settings(database_url: str) -> Settings:
             "HUB_PAYMENT_INSTRUCTIONS": "Bank transfer to Fleetwood Community Hub\\nSort code 00-00-00",
             # "Back up now" in a test must never write into the checkout's var/backups.
             "HUB_BACKUP_DIR": str(_TEST_BACKUP_DIR),
+            # Nor keep uploads (signed agreements, till pictures) in the checkout's var/data.
+            "HUB_DATA_DIR": str(_TEST_DATA_DIR),
         }
     )
     return replace(settings, secret_key="test-secret-key-that-is-long-enough-0123456789")
@@ -153,8 +156,9 @@ def database_url(template_database: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return base_settings(database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # Uploaded files (signed agreements, till pictures) go to the test's own folder.
+    return replace(base_settings(database_url), data_dir=tmp_path / "data")
 
 
 class Hub:

@@ -59,6 +59,8 @@ def backup(to: Path | None, keep: int | None) -> None:
     click.echo(f"Backup written to {made.path}")
     click.echo(f"  {human_size(made.size_bytes)}, schema revision {made.revision}, {made.seconds:.2f} s")
     click.echo(f"  sha256 {made.sha256}")
+    if made.files_count:
+        click.echo(f"  with {made.files_count} uploaded file(s) from {settings.data_dir}")
     for name in made.pruned:
         click.echo(f"  removed old backup {name}")
 
@@ -132,6 +134,12 @@ def restore(file: Path, database_url: str | None, yes: bool) -> None:
         click.echo(f"  migrated from schema revision {restored.revision_restored} to {restored.revision_now}")
     if restored.kept:
         click.echo(f"  the database it replaced is kept at {restored.kept}")
+    if restored.files is not None:
+        click.echo(
+            f"  uploaded files: {restored.files.written} put back, {restored.files.unchanged} already there"
+        )
+        for aside in restored.files.kept_aside:
+            click.echo(f"  a different file of the same name was kept at {aside}")
     result = restored.ledger
     assert result is not None
     for problem in result.problems:

@@ -1,10 +1,13 @@
 """Backup files on disk: their names, checksums and sidecars, and what a file says it is.
 
-A backup is three files side by side in the backup folder::
+A backup is three or four files side by side in the backup folder::
 
-    hubkeeper-20261204T031500Z-rev0012.sqlite3         the database (or .pgdump)
-    hubkeeper-20261204T031500Z-rev0012.sqlite3.sha256  its checksum, in ``sha256sum`` format
-    hubkeeper-20261204T031500Z-rev0012.sqlite3.json    when, how big, which revision, row counts
+    hubkeeper-20261204T031500Z-rev0012.sqlite3            the database (or .pgdump)
+    hubkeeper-20261204T031500Z-rev0012.sqlite3.sha256     its checksum, in ``sha256sum`` format
+    hubkeeper-20261204T031500Z-rev0012.sqlite3.json       when, how big, which revision, row counts,
+                                                          and the files archive's own checksum
+    hubkeeper-20261204T031500Z-rev0012.sqlite3.files.tar  the uploaded files (signed agreements,
+                                                          till pictures) under HUB_DATA_DIR, if any
 
 Only names matching :data:`NAME` are ever listed or pruned; anything else in the folder is left alone.
 """
@@ -29,6 +32,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 PGDUMP_HEADER = b"PGDMP"
 CHECKSUM_SUFFIX = ".sha256"
 SIDECAR_SUFFIX = ".json"
+FILES_SUFFIX = ".files.tar"
 
 
 def backup_name(started_at: datetime, revision: str, backend: str) -> str:
@@ -51,6 +55,11 @@ def checksum_path(path: Path) -> Path:
 
 def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def files_path(path: Path) -> Path:
+    """The archive of uploaded files that belongs to the backup at ``path``."""
+    return path.with_name(path.name + FILES_SUFFIX)
 
 
 def read_checksum(path: Path) -> str | None:
@@ -159,11 +168,12 @@ def find_backups(folder: Path) -> list[BackupFile]:
 
 
 def prune(folder: Path, keep: int) -> list[str]:
-    """Remove all but the newest ``keep`` backups (each with its checksum and sidecar). Only files
+    """Remove all but the newest ``keep`` backups (each with its checksum, sidecar and files). Only files
     named like a backup are touched. Answers the names removed, oldest first."""
     removed: list[str] = []
     for backup in reversed(find_backups(folder)[keep:]):
-        for path in (checksum_path(backup.path), sidecar_path(backup.path), backup.path):
+        companions = (checksum_path(backup.path), sidecar_path(backup.path), files_path(backup.path))
+        for path in (*companions, backup.path):
             path.unlink(missing_ok=True)
         removed.append(backup.name)
     return removed

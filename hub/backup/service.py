@@ -33,7 +33,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 
-from hub.backup import files
+from hub.backup import datafiles, files
 from hub.billing.schemas import LedgerCheck
 from hub.config import Settings, sqlite_path
 from hub.controllers.health import VERSION
@@ -190,6 +190,7 @@ class BackupMade:
     revision: str
     sha256: str
     pruned: list[str]
+    files_count: int = 0
 
 
 # One backup at a time in this process (the admin page's button pressed twice).
@@ -225,6 +226,7 @@ def make_backup(
         fd, partial_name = tempfile.mkstemp(prefix=".hubkeeper-", suffix=".partial", dir=folder)
         os.close(fd)
         partial = Path(partial_name)
+        data_partial = partial.with_name(partial.name + ".files")
         try:
             extra: dict[str, Any] = {}
             if backend == "sqlite":
@@ -268,6 +270,16 @@ def make_backup(
                 raise Conflict(f"A backup named {name} exists already; try again in a second.")
             size = partial.stat().st_size
             digest = files.sha256_of(partial)
+            # The uploaded files, just after the database (see hub.backup.datafiles).
+            archived = datafiles.archive(settings.data_dir, data_partial)
+            if archived.count:
+                files.fsync_file(data_partial)
+                extra["files"] = {
+                    "name": files.files_path(final).name,
+                    "count": archived.count,
+                    "size_bytes": data_partial.stat().st_size,
+                    "sha256": files.sha256_of(data_partial),
+                }
             files.write_atomically(files.checksum_path(final), f"{digest}  {name}\n")
             sidecar = {
                 "name": name,
@@ -283,6 +295,8 @@ def make_backup(
             import json
 
             files.write_atomically(files.sidecar_path(final), json.dumps(sidecar, indent=2) + "\n")
+            if archived.count:
+                os.replace(data_partial, files.files_path(final))
             os.replace(partial, final)
             files.fsync_dir(folder)
         except sqlite3.Error as exc:
@@ -293,6 +307,7 @@ def make_backup(
             ) from exc
         finally:
             partial.unlink(missing_ok=True)
+            data_partial.unlink(missing_ok=True)
         pruned = files.prune(folder, keep) if keep is not None else []
         return BackupMade(
             path=final,
@@ -301,6 +316,7 @@ def make_backup(
             revision=revision,
             sha256=digest,
             pruned=pruned,
+            files_count=archived.count,
         )
     finally:
         _backup_lock.release()
@@ -429,6 +445,7 @@ class Checked:
     revision: str
     head: str
     migrate: bool
+    files_archive: Path | None = None  # the uploaded files, when the backup carries any
 
 
 # The migrations shipped with this code (hub/migrations.py runs them; the backup part of the core is
@@ -528,7 +545,50 @@ def check_backup(settings: Settings, path: Path) -> Checked:
             f"{head}). Upgrade Hubkeeper first, then restore it.",
             field="FILE",
         )
-    return Checked(path=path, backend=kind, revision=revision, head=head, migrate=revision != head)
+    return Checked(
+        path=path,
+        backend=kind,
+        revision=revision,
+        head=head,
+        migrate=revision != head,
+        files_archive=_check_files_archive(path),
+    )
+
+
+def _check_files_archive(path: Path) -> Path | None:
+    """The backup's archive of uploaded files, checked against the checksum its sidecar records;
+    None when the sidecar says there were none (or, from a backup copied without its sidecar,
+    when there is no archive beside it either)."""
+    sidecar = files.read_sidecar(path)
+    archive = files.files_path(path)
+    recorded = (sidecar or {}).get("files")
+    if not isinstance(recorded, dict):
+        if sidecar is None and archive.is_file():
+            raise RestoreRefused(
+                f"{archive.name} has nothing to check it against: copy "
+                f"{files.sidecar_path(path).name} with the backup. Nothing was restored.",
+                field="FILE",
+            )
+        return None
+    if not archive.is_file():
+        raise RestoreRefused(
+            f"{path.name} carries {recorded.get('count', 'some')} uploaded file(s) (signed agreements, "
+            f"pictures) in {archive.name}, which is not beside it; copy that file with the backup.",
+            field="FILE",
+        )
+    if files.sha256_of(archive) != recorded.get("sha256"):
+        raise RestoreRefused(
+            f"{archive.name} does not match the checksum recorded in {files.sidecar_path(path).name}: "
+            "the file is damaged or was changed. Nothing was restored.",
+            field="FILE",
+        )
+    try:
+        datafiles.check(archive)
+    except datafiles.UnsafeArchive as exc:
+        raise RestoreRefused(
+            f"{archive.name} is not a Hubkeeper files archive: {exc}. Nothing was restored.", field="FILE"
+        ) from exc
+    return archive
 
 
 def refuse_if_in_use(settings: Settings) -> None:
@@ -549,6 +609,7 @@ class Restored:
     kept: str | None
     seconds: float
     ledger: LedgerCheck | None
+    files: datafiles.Extracted | None = None
 
 
 def _stamp() -> str:
@@ -661,6 +722,15 @@ def restore(
         )
     except (OSError, sqlite3.Error) as exc:
         raise BackupFailed(f"The restore could not finish: {exc}.") from exc
+    extracted = None
+    if checked.files_archive is not None:
+        try:
+            extracted = datafiles.extract(checked.files_archive, settings.data_dir, _stamp())
+        except OSError as exc:
+            raise BackupFailed(
+                f"The database was restored, but its uploaded files could not be put back in "
+                f"{settings.data_dir}: {exc}. Fix that, then restore again."
+            ) from exc
     ledger = ledger_check(settings) if ledger_check is not None else None
     return Restored(
         target=_describe(settings),
@@ -669,6 +739,7 @@ def restore(
         kept=kept,
         seconds=time.monotonic() - started,
         ledger=ledger,
+        files=extracted,
     )
 
 
@@ -693,19 +764,43 @@ class BackupStatus:
     ok: bool
 
 
+def _files_status(backup: files.BackupFile, verify_now: bool) -> str:
+    """The files archive's state: "ok" (or none was carried), "mismatch" or "missing"."""
+    recorded = (backup.sidecar or {}).get("files")
+    if not isinstance(recorded, dict):
+        return "ok"
+    archive = files.files_path(backup.path)
+    if not archive.is_file():
+        return "missing"
+    if not verify_now:
+        return "ok"
+    return "ok" if files.sha256_of(archive) == recorded.get("sha256") else "mismatch"
+
+
+def files_carried(backup: files.BackupFile) -> int:
+    recorded = (backup.sidecar or {}).get("files")
+    count = recorded.get("count") if isinstance(recorded, dict) else 0
+    return count if isinstance(count, int) else 0
+
+
 def backup_statuses(folder: Path, limit: int = 30) -> list[BackupStatus]:
+    """Each backup checked against its checksum, and its files archive against the one the
+    sidecar records: a backup is OK only when both match."""
     statuses: list[BackupStatus] = []
     for backup in files.find_backups(folder)[:limit]:
         if backup.recorded_sha256 is None:
             statuses.append(BackupStatus(backup, "missing", "now", False))
             continue
         if backup.size_bytes <= VERIFY_NOW_MAX_BYTES:
-            good = files.sha256_of(backup.path) == backup.recorded_sha256
-            statuses.append(BackupStatus(backup, "ok" if good else "mismatch", "now", good))
-            continue
-        sidecar_sha = (backup.sidecar or {}).get("sha256")
-        good = sidecar_sha == backup.recorded_sha256
-        statuses.append(BackupStatus(backup, "ok" if good else "mismatch", "at write", good))
+            database = "ok" if files.sha256_of(backup.path) == backup.recorded_sha256 else "mismatch"
+            checked = "now"
+        else:
+            sidecar_sha = (backup.sidecar or {}).get("sha256")
+            database = "ok" if sidecar_sha == backup.recorded_sha256 else "mismatch"
+            checked = "at write"
+        archive = _files_status(backup, verify_now=checked == "now")
+        checksum = database if database != "ok" else archive
+        statuses.append(BackupStatus(backup, checksum, checked, checksum == "ok"))
     return statuses
 
 

@@ -46,6 +46,7 @@ def _out(status: service.BackupStatus) -> BackupOut:
         checked=cast(Literal["now", "at write"], status.checked),
         ok=status.ok,
         seconds=_seconds(backup.sidecar),
+        files=service.files_carried(backup),
     )
 
 

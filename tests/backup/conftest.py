@@ -27,6 +27,8 @@ def hubkeeper(args: list[str], database_url: str, backup_dir: Path, **env: str) 
     environment = {
         "HUB_DATABASE_URL": database_url,
         "HUB_BACKUP_DIR": str(backup_dir),
+        # Uploaded files a restore puts back land beside the test's backups, never in the checkout.
+        "HUB_DATA_DIR": str(backup_dir.parent / "data"),
         "HUB_ENV": "test",
         **env,
     }
