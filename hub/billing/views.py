@@ -11,6 +11,7 @@ import re
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -1100,15 +1101,39 @@ async def statement_email(
     identity: Caller,
     organisation_id: FromPath[int],
 ) -> Redirect:
-    """Email this statement (the last year to today) to the organisation's billing contact."""
+    """Email the statement for the period the page showed (its hidden ``from`` and ``to``; the
+    last year to today when they are absent) to the organisation's billing contact."""
+    form = await read_form(request)
     back = f"/organisations/{organisation_id}/statement"
-    result = await debt.statement(db, settings, identity, organisation_id)
     try:
+        problems = Problems()
+        dates: dict[str, date | None] = {"from": None, "to": None}
+        for name in dates:
+            try:
+                dates[name] = parse_day(form.get(name, "")[:40], name, required=False)
+            except DomainError as exc:
+                problems.check(exc)
+        problems.raise_any()
+        result = await debt.statement(
+            db, settings, identity, organisation_id, from_date=dates["from"], to_date=dates["to"]
+        )
+        back += "?" + urlencode({"from": result.from_date.isoformat(), "to": result.to_date.isoformat()})
         message = await mailing.queue_statement(db, settings, identity, result)
     except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
         await db.rollback()
         return redirect(request, back, flash=f"The statement was not sent: {exc.detail}")
-    return redirect(request, back, flash=f"The statement will be emailed to {message.to_address}.")
+    return redirect(
+        request,
+        back,
+        flash=f"The statement for {_day_text(result.from_date)} to {_day_text(result.to_date)} "
+        f"will be emailed to {message.to_address}.",
+    )
+
+
+def _day_text(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 ROUTES: list[ControllerRouterHandler] = [

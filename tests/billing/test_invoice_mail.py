@@ -9,6 +9,7 @@ no message behind.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -245,7 +246,7 @@ def test_the_statement_page_button_emails_it(hub: Hub) -> None:
         f"/organisations/{org}/statement/email", data={"_csrf": token}, follow_redirects=False
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/organisations/{org}/statement"
+    assert response.headers["location"].startswith(f"/organisations/{org}/statement?from=")
     assert [m.kind for m in messages(hub)] == ["statement"]
     hub.login_as(Role.TRUSTEE)
     assert "Email this statement" not in hub.client.get(f"/organisations/{org}/statement").text
@@ -254,6 +255,38 @@ def test_the_statement_page_button_emails_it(hub: Hub) -> None:
     mine = hub.client.get("/my/statement")
     assert mine.status_code == 200
     assert "Email this statement" in mine.text
+
+
+def test_the_button_emails_the_period_the_page_shows(hub: Hub) -> None:
+    org = hub.make_org("Coastal Youth Trust", billing_email=ACCOUNTS)
+    hub.login_as(Role.RECEPTIONIST)
+    shown = f"/organisations/{org}/statement?from=2026-01-01&to=2026-06-30"
+    page = hub.client.get(shown).text
+    # What the browser sends: the form's own fields, as the page wrote them.
+    form = re.search(r'<form method="post" action="[^"]*/statement/email".*?</form>', page, re.S)
+    assert form is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    assert fields["from"] == "2026-01-01" and fields["to"] == "2026-06-30"
+    response = hub.client.post(f"/organisations/{org}/statement/email", data=fields, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == shown  # back to the same period
+    [message] = [m for m in messages(hub) if m.kind == "statement"]
+    assert "01 January 2026 to 30 June 2026" in message.text_body
+    assert message.subject.endswith("to 30 June 2026")
+    assert "for 1 January 2026 to 30 June 2026 will be emailed to" in hub.client.get(shown).text
+
+
+def test_a_period_that_does_not_read_sends_nothing_and_says_why(hub: Hub) -> None:
+    org = hub.make_org("Coastal Youth Trust", billing_email=ACCOUNTS)
+    hub.login_as(Role.RECEPTIONIST)
+    token = hub.csrf(f"/organisations/{org}/statement")
+    for bad in ({"from": "31/02/2026"}, {"from": "2026-07-01", "to": "2026-01-01"}):
+        response = hub.client.post(
+            f"/organisations/{org}/statement/email", data={"_csrf": token, **bad}, follow_redirects=True
+        )
+        assert response.status_code == 200
+        assert "The statement was not sent:" in response.text
+    assert messages(hub) == []
 
 
 def test_a_contact_name_with_a_line_break_never_reaches_a_message(hub: Hub) -> None:
