@@ -12,7 +12,12 @@ imported, not copied). For each it times, in this process, with the code the com
   header, revision, integrity; the copy; no migration needed), and the ledger check after it
   (the command runs both);
 
-beside two baselines measured in the same run on the same database: reading every row of every
+The bench-scale hub also has uploaded files under its own ``HUB_DATA_DIR``: a signed agreement
+PDF for each of 140 tenancies (300 KB of random bytes each, which no archive compresses) and 40
+menu pictures (80 KB), ≈ 45 MB, which every backup carries and every restore puts back into an
+empty folder. Their copy is timed too, as ``cp -r`` of the folder, as a third baseline.
+
+Measured beside two baselines in the same run on the same database: reading every row of every
 table (``SELECT count(*)`` over each table) and, on SQLite, ``VACUUM INTO`` a new file (SQLite's
 own whole-database copy). ``hubkeeper``'s start-up (``hubkeeper --help``) is timed once, since
 the commands pay it on top.
@@ -109,6 +114,28 @@ def ledger_check(settings: Settings) -> Any:
     )
 
 
+AGREEMENTS, AGREEMENT_BYTES = 140, 300 * 1024
+PICTURES, PICTURE_BYTES = 40, 80 * 1024
+
+
+def make_uploads(data_dir: Path) -> dict[str, int]:
+    """Uploaded files as the services store them: random names under agreements/ and cafe/."""
+    for folder, count, size, suffix in (
+        ("agreements", AGREEMENTS, AGREEMENT_BYTES, "pdf"),
+        ("cafe", PICTURES, PICTURE_BYTES, "png"),
+    ):
+        (data_dir / folder).mkdir(parents=True, exist_ok=True)
+        for _ in range(count):
+            (data_dir / folder / f"{os.urandom(16).hex()}.{suffix}").write_bytes(os.urandom(size))
+    return {"files": AGREEMENTS + PICTURES, "bytes": AGREEMENTS * AGREEMENT_BYTES + PICTURES * PICTURE_BYTES}
+
+
+def copy_folder(data_dir: Path, folder: Path) -> None:
+    target = folder / f"cp-{time.monotonic_ns()}"
+    subprocess.run(["cp", "-r", str(data_dir), str(target)], check=True)
+    subprocess.run(["rm", "-rf", str(target)], check=True)
+
+
 def make_demo(settings: Settings) -> None:
     path = sqlite_path(settings.database_url)
     command = [HUBKEEPER, "demo", "--no-serve"]
@@ -137,6 +164,8 @@ def measure(
         original = ledger_check(settings)
         baseline = median_of(repeats, lambda: count_every_table(settings))
         vacuum = median_of(repeats, lambda: vacuum_into(settings, folder)) if backend == "sqlite" else None
+        has_files = settings.data_dir.is_dir()
+        copy = median_of(repeats, lambda: copy_folder(settings.data_dir, folder)) if has_files else None
         backups: list[Any] = []
         backup_times = []
         for _ in range(repeats):
@@ -149,7 +178,13 @@ def measure(
         same = True
         for _ in range(repeats):
             for url in targets():
-                target = replace(settings, database_url=url, backup_dir=folder / "kept")
+                # Into an empty database and an empty data folder: every file is put back.
+                target = replace(
+                    settings,
+                    database_url=url,
+                    backup_dir=folder / "kept",
+                    data_dir=folder / f"restored-files-{len(restore_times)}",
+                )
                 seconds, _ = timed(lambda target=target: service.restore(target, made.path))  # type: ignore[misc]
                 restore_times.append(seconds)
                 seconds, result = timed(lambda target=target: ledger_check(target))  # type: ignore[misc]
@@ -168,6 +203,8 @@ def measure(
         "database": label,
         "rows": rows,
         "backup_bytes": made.size_bytes,
+        "uploaded_files_carried": made.files_count,
+        "baseline_cp_r_data_dir_s": round(copy, 4) if copy is not None else None,
         "baseline_count_every_table_s": round(baseline, 4),
         "baseline_vacuum_into_s": round(vacuum, 4) if vacuum is not None else None,
         "backup_s": round(backup_s, 4),
@@ -183,6 +220,8 @@ def measure(
         "repeats": repeats,
     }
     vacuum_text = f", VACUUM INTO {vacuum:.3f}s (backup x{backup_s / vacuum:.2f})" if vacuum else ""
+    if copy is not None:
+        vacuum_text += f"; {made.files_count} uploaded files, cp -r of them {copy:.3f}s"
     print(
         f"[{backend}] {label:12} {rows:>8,} rows {made.size_bytes / 1e6:7.1f} MB | "
         f"backup {backup_s:6.3f}s  restore {restore_s:6.3f}s (+ ledger check {check_s:5.3f}s, "
@@ -205,18 +244,22 @@ def run_backend(backend: str, urls: Callable[[int], Iterator[str]], scale: float
 
     for label in ("demo", "bench scale"):
         for url in urls(0 if label == "demo" else 1_000_000):
-            settings = bench_settings(url)
+            uploads = Path(tempfile.mkdtemp(prefix="hub-bench-uploads-"))
+            settings = replace(bench_settings(url), data_dir=uploads / "data")
             print(f"[{backend}] making the {label} database ...", flush=True)
             seconds, history = timed(
                 (lambda settings=settings: make_demo(settings))  # type: ignore[misc]
                 if label == "demo"
                 else (lambda settings=settings: make_bench_scale(settings, scale))  # type: ignore[misc]
             )
+            if label != "demo":
+                history = {**(history or {}), "uploads": make_uploads(settings.data_dir)}
             print(f"[{backend}] made in {seconds:.1f}s", flush=True)
             figures = measure(backend, label, settings, targets, repeats)
             if history:
                 figures["history"] = history
             runs.append(figures)
+            subprocess.run(["rm", "-rf", str(uploads)], check=True)
     return runs
 
 
