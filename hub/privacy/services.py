@@ -593,7 +593,7 @@ async def _kept(db: AsyncSession, person: Person) -> list[Kept]:
     numbers = ", ".join(i.number_text or "" for i in invoices)
     return [
         Kept(
-            what="Issued invoices and credit notes" + (f" ({numbers})" if numbers else ""),
+            what="Issued invoices and credit notes" + (f" ({numbers})" if numbers else " (none name them)"),
             fields=("customer_name", "customer_address", "customer_email"),
             why="Financial records: HMRC requires VAT invoices and the business records behind them "
             "to be kept for six years, and an issued invoice is never changed (only credited).",

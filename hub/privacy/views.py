@@ -56,7 +56,35 @@ CHANGED_LABELS = {
 }
 
 
+# The same kinds as plain nouns, for "Nothing to change in: …" (nothing happened to them).
+UNTOUCHED_LABELS = {
+    "account": "a user account",
+    "sessions": "signed-in sessions",
+    "api_tokens_revoked": "API tokens",
+    "password_resets": "password reset links",
+    "login_attempts": "sign-in attempts",
+    "contacts": "contacts on organisations",
+    "organisation_billing_emails": "billing emails of organisations",
+    "organisation_notes": "organisation notes",
+    "draft_invoices": "draft invoices",
+    "payments_recorded_by": "payments they recorded",
+    "refunds_requested_by": "refunds they asked for",
+    "audit_entries": "audit log entries",
+    "mail_messages_erased": "email messages to them",
+    "mail_messages_scrubbed": "email messages about them",
+    "stored_answers": "stored answers to retried requests",
+}
+
+
 MODULE_LABELS = {"rooms": "Rooms", "cafe": "Café", "tenants": "Tenancies"}
+
+
+def in_a_list(label: str) -> str:
+    """A label as it reads inside a sentence: "User account" → "user account", but "API tokens"
+    and "Café: …" (a module's name) keep their capitals."""
+    if ":" in label or len(label) < 2 or label[1].isupper():
+        return label
+    return label[0].lower() + label[1:]
 
 
 def _label(kind: str, labels: dict[str, str]) -> str:
@@ -114,7 +142,8 @@ async def _held_page(
         )
     exported = await services.export(db, settings, registry, person)
     invoices = [i["number"] for i in exported["invoices"]]
-    held, empty = _split(_labelled(services.held(exported)))
+    held, empty_kinds = _split(_labelled(services.held(exported)))
+    empty = [in_a_list(label) for label in empty_kinds]
     return render(
         request,
         TEMPLATE,
@@ -188,7 +217,9 @@ async def privacy_erase(
             error_summary=summary if errors else exc.detail,
             status_code=exc.status_code,
         )
-    changed, untouched = _split(_labelled(services.describe(result.counts), CHANGED_LABELS))
+    described = list(services.describe(result.counts))
+    changed, _ = _split(_labelled(described, CHANGED_LABELS))
+    untouched = [in_a_list(label) for label, count in _labelled(described, UNTOUCHED_LABELS) if not count]
     return render(
         request,
         "privacy/erased.html",

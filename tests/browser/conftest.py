@@ -44,21 +44,34 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's demo server keeps its SQLite file, backups (``backups/``) and uploaded files
+    (``data/``) here, never in the checkout's var/."""
+    return tmp_path_factory.mktemp("browser")
+
+
+@pytest.fixture(scope="module")
+def live_server(server_folder: Path) -> Iterator[str]:
     """``hubkeeper demo`` on a free port: the command the README gives people, on the test backend."""
     with ExitStack() as cleanup:
         command = [sys.executable, "-m", "hub", "demo"]
         if backend() == "postgresql":
             command += ["--database-url", cleanup.enter_context(fresh_postgres_database())]
         else:
-            command += ["--database", str(tmp_path_factory.mktemp("browser") / "demo.sqlite3")]
-        yield from _serve(command, tmp_path_factory.getbasetemp() / "server.log")
+            command += ["--database", str(server_folder / "demo.sqlite3")]
+        yield from _serve(
+            command,
+            server_folder / "server.log",
+            {"HUB_BACKUP_DIR": str(server_folder / "backups"), "HUB_DATA_DIR": str(server_folder / "data")},
+        )
 
 
-def _serve(command: list[str], log_path: Path) -> Iterator[str]:
+def _serve(command: list[str], log_path: Path, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``command`` (a server) on a free port until it answers /healthz. It sees none of this
+    process's ``HUB_`` settings (the tests' own), only ``settings``."""
     port = _free_port()
     log = log_path.open("w")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | (settings or {})
     process = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

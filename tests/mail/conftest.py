@@ -25,7 +25,7 @@ from hub.config import Settings, SmtpServer
 from hub.db import create_engine, create_sessionmaker, writer
 
 # The browser tests' fixtures (a demo server, Chromium, the CSP watch), for test_mail_pages_browser.py.
-from tests.browser.conftest import browser, live_server, no_csp_violations, page  # noqa: F401
+from tests.browser.conftest import browser, live_server, no_csp_violations, page, server_folder  # noqa: F401
 
 T = TypeVar("T")
 

@@ -20,7 +20,9 @@ from hub.mail.models import MailAttachment, MailStatus
 from hub.mail.sender import MAX_ATTEMPTS, SendResult, backoff, send_due
 from tests.mail.conftest import Certificate, MailServer, Outbox, free_port
 
-T0 = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+# The sender's "now": a day after this run started, so every message queued in it (due at once, by
+# the real clock) is due by then, however long the suite takes. (A fixed date went stale.)
+T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ICS = (
     b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Hubkeeper//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"

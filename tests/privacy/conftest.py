@@ -20,7 +20,7 @@ from hub.mail import Attachment, enqueue
 from hub.models import AuditEntry, OrganisationKind, RateBand, Role, User
 
 # The browser fixtures (the demo server, Chromium, the CSP watch) for test_browser.py.
-from tests.browser.conftest import browser, live_server, no_csp_violations, page  # noqa: F401
+from tests.browser.conftest import browser, live_server, no_csp_violations, page, server_folder  # noqa: F401
 from tests.conftest import PASSWORD, Hub
 from tests.rooms.conftest import make_room, set_rate
 
