@@ -1,4 +1,4 @@
-"""The uploaded files under ``HUB_DATA_DIR`` (signed agreements, till pictures), kept with a backup.
+"""The uploaded files under ``HUB_DATA_DIR`` (signed agreements, café menu pictures), kept with a backup.
 
 The database names these files but does not hold them, so a backup of the database alone would
 restore agreements whose signed PDF is gone. Each backup carries a tar archive of the data folder,
@@ -22,12 +22,6 @@ from pathlib import Path, PurePosixPath
 CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Archived:
-    count: int
-    size_bytes: int  # of the files themselves
-
-
 def _kept_files(data_dir: Path, leave_out: Path) -> list[Path]:
     """Regular files under ``data_dir``; names starting with a dot (an upload still being written,
     ``.x.part``), symbolic links and the backup folder (should it be inside) are left out."""
@@ -44,9 +38,10 @@ def _kept_files(data_dir: Path, leave_out: Path) -> list[Path]:
     return found
 
 
-def archive(data_dir: Path, target: Path) -> Archived:
-    """Write the files under ``data_dir`` into the tar file ``target`` (paths relative to it)."""
-    count = size = 0
+def archive(data_dir: Path, target: Path) -> int:
+    """Write the files under ``data_dir`` into the tar file ``target`` (paths relative to it);
+    answer how many."""
+    count = 0
     with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as tar:
         for path in _kept_files(data_dir, leave_out=target.parent):
             try:
@@ -56,8 +51,7 @@ def archive(data_dir: Path, target: Path) -> Archived:
             except FileNotFoundError:  # gone between the listing and now: not the hub's doing
                 continue
             count += 1
-            size += info.size
-    return Archived(count=count, size_bytes=size)
+    return count
 
 
 class UnsafeArchive(ValueError):
@@ -71,8 +65,8 @@ def _member_target(data_dir: Path, member: tarfile.TarInfo) -> Path:
     return data_dir.joinpath(*name.parts)
 
 
-def check(path: Path) -> int:
-    """Read the whole archive (every member a plain file with a safe name); answer how many."""
+def check(path: Path) -> None:
+    """Read the whole archive: every member must be a plain file with a safe name."""
     try:
         with tarfile.open(path, "r:") as tar:
             members = tar.getmembers()
@@ -80,7 +74,6 @@ def check(path: Path) -> int:
         raise UnsafeArchive(f"it cannot be read as a tar archive ({exc})") from exc
     for member in members:
         _member_target(Path("/data"), member)
-    return len(members)
 
 
 @dataclass(frozen=True)
@@ -132,4 +125,4 @@ def extract(path: Path, data_dir: Path, stamp: str) -> Extracted:
     return Extracted(written=written, unchanged=unchanged, kept_aside=kept)
 
 
-__all__ = ["Archived", "Extracted", "UnsafeArchive", "archive", "check", "extract"]
+__all__ = ["Extracted", "UnsafeArchive", "archive", "check", "extract"]

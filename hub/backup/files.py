@@ -7,7 +7,7 @@ A backup is three or four files side by side in the backup folder::
     hubkeeper-20261204T031500Z-rev0012.sqlite3.json       when, how big, which revision, row counts,
                                                           and the files archive's own checksum
     hubkeeper-20261204T031500Z-rev0012.sqlite3.files.tar  the uploaded files (signed agreements,
-                                                          till pictures) under HUB_DATA_DIR, if any
+                                                          café menu pictures) under HUB_DATA_DIR, if any
 
 Only names matching :data:`NAME` are ever listed or pruned; anything else in the folder is left alone.
 """
@@ -60,6 +60,13 @@ def sidecar_path(path: Path) -> Path:
 def files_path(path: Path) -> Path:
     """The archive of uploaded files that belongs to the backup at ``path``."""
     return path.with_name(path.name + FILES_SUFFIX)
+
+
+def recorded_files(sidecar: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a sidecar records of the backup's files archive (name, count, size, sha256), or None
+    when the backup carries no uploaded files (or there is no sidecar)."""
+    recorded = (sidecar or {}).get("files")
+    return recorded if isinstance(recorded, dict) else None
 
 
 def read_checksum(path: Path) -> str | None:

@@ -26,7 +26,7 @@ class BackupOut(Struct):
     checked: Literal["now", "at write"]
     ok: bool
     seconds: float | None
-    # How many uploaded files (signed agreements, till pictures) the backup carries.
+    # How many uploaded files (signed agreements, café menu pictures) the backup carries.
     files: int = 0
 
 

@@ -271,12 +271,12 @@ def make_backup(
             size = partial.stat().st_size
             digest = files.sha256_of(partial)
             # The uploaded files, just after the database (see hub.backup.datafiles).
-            archived = datafiles.archive(settings.data_dir, data_partial)
-            if archived.count:
+            carried = datafiles.archive(settings.data_dir, data_partial)
+            if carried:
                 files.fsync_file(data_partial)
                 extra["files"] = {
                     "name": files.files_path(final).name,
-                    "count": archived.count,
+                    "count": carried,
                     "size_bytes": data_partial.stat().st_size,
                     "sha256": files.sha256_of(data_partial),
                 }
@@ -295,7 +295,7 @@ def make_backup(
             import json
 
             files.write_atomically(files.sidecar_path(final), json.dumps(sidecar, indent=2) + "\n")
-            if archived.count:
+            if carried:
                 os.replace(data_partial, files.files_path(final))
             os.replace(partial, final)
             files.fsync_dir(folder)
@@ -316,7 +316,7 @@ def make_backup(
             revision=revision,
             sha256=digest,
             pruned=pruned,
-            files_count=archived.count,
+            files_count=carried,
         )
     finally:
         _backup_lock.release()
@@ -555,14 +555,28 @@ def check_backup(settings: Settings, path: Path) -> Checked:
     )
 
 
+def _files_archive_state(path: Path, sidecar: dict[str, Any] | None, *, verify: bool) -> str:
+    """The backup's archive of uploaded files: "none" (the sidecar records none), "missing" (not
+    beside it), "mismatch" (not the checksum the sidecar records; read only with ``verify``) or "ok"."""
+    recorded = files.recorded_files(sidecar)
+    if recorded is None:
+        return "none"
+    archive = files.files_path(path)
+    if not archive.is_file():
+        return "missing"
+    if verify and files.sha256_of(archive) != recorded.get("sha256"):
+        return "mismatch"
+    return "ok"
+
+
 def _check_files_archive(path: Path) -> Path | None:
     """The backup's archive of uploaded files, checked against the checksum its sidecar records;
     None when the sidecar says there were none (or, from a backup copied without its sidecar,
     when there is no archive beside it either)."""
     sidecar = files.read_sidecar(path)
     archive = files.files_path(path)
-    recorded = (sidecar or {}).get("files")
-    if not isinstance(recorded, dict):
+    state = _files_archive_state(path, sidecar, verify=True)
+    if state == "none":
         if sidecar is None and archive.is_file():
             raise RestoreRefused(
                 f"{archive.name} has nothing to check it against: copy "
@@ -570,13 +584,14 @@ def _check_files_archive(path: Path) -> Path | None:
                 field="FILE",
             )
         return None
-    if not archive.is_file():
+    if state == "missing":
+        count = (files.recorded_files(sidecar) or {}).get("count", "some")
         raise RestoreRefused(
-            f"{path.name} carries {recorded.get('count', 'some')} uploaded file(s) (signed agreements, "
+            f"{path.name} carries {count} uploaded file(s) (signed agreements, "
             f"pictures) in {archive.name}, which is not beside it; copy that file with the backup.",
             field="FILE",
         )
-    if files.sha256_of(archive) != recorded.get("sha256"):
+    if state == "mismatch":
         raise RestoreRefused(
             f"{archive.name} does not match the checksum recorded in {files.sidecar_path(path).name}: "
             "the file is damaged or was changed. Nothing was restored.",
@@ -764,22 +779,8 @@ class BackupStatus:
     ok: bool
 
 
-def _files_status(backup: files.BackupFile, verify_now: bool) -> str:
-    """The files archive's state: "ok" (or none was carried), "mismatch" or "missing"."""
-    recorded = (backup.sidecar or {}).get("files")
-    if not isinstance(recorded, dict):
-        return "ok"
-    archive = files.files_path(backup.path)
-    if not archive.is_file():
-        return "missing"
-    if not verify_now:
-        return "ok"
-    return "ok" if files.sha256_of(archive) == recorded.get("sha256") else "mismatch"
-
-
 def files_carried(backup: files.BackupFile) -> int:
-    recorded = (backup.sidecar or {}).get("files")
-    count = recorded.get("count") if isinstance(recorded, dict) else 0
+    count = (files.recorded_files(backup.sidecar) or {}).get("count", 0)
     return count if isinstance(count, int) else 0
 
 
@@ -798,8 +799,8 @@ def backup_statuses(folder: Path, limit: int = 30) -> list[BackupStatus]:
             sidecar_sha = (backup.sidecar or {}).get("sha256")
             database = "ok" if sidecar_sha == backup.recorded_sha256 else "mismatch"
             checked = "at write"
-        archive = _files_status(backup, verify_now=checked == "now")
-        checksum = database if database != "ok" else archive
+        archive = _files_archive_state(backup.path, backup.sidecar, verify=checked == "now")
+        checksum = database if database != "ok" else ("ok" if archive == "none" else archive)
         statuses.append(BackupStatus(backup, checksum, checked, checksum == "ok"))
     return statuses
 

@@ -1040,6 +1040,20 @@ async def aged_debt_page(request: Request[Any, Any, Any], db: Db, settings: Sett
 # --- 9. an organisation's statement -------------------------------------------------------------
 
 
+def _statement_period(from_text: str, to_text: str) -> tuple[date | None, date | None]:
+    """A statement's ``from`` and ``to`` as typed (blank: the statement's default); a date that does
+    not read is refused naming its field, both reported at once."""
+    problems = Problems()
+    dates: dict[str, date | None] = {"from": None, "to": None}
+    for name, text in (("from", from_text), ("to", to_text)):
+        try:
+            dates[name] = parse_day(text[:40], name, required=False)
+        except DomainError as exc:
+            problems.check(exc)
+    problems.raise_any()
+    return dates["from"], dates["to"]
+
+
 @get("/organisations/{organisation_id:int}/statement", opt=READERS, include_in_schema=False)
 async def statement_page(
     request: Request[Any, Any, Any],
@@ -1050,20 +1064,13 @@ async def statement_page(
     from_text: Annotated[str, QueryParameter(name="from")] = "",
     to_text: Annotated[str, QueryParameter(name="to")] = "",
 ) -> Template:
-    problems = Problems()
-    dates: dict[str, date | None] = {"from": None, "to": None}
-    for name, text in (("from", from_text), ("to", to_text)):
-        try:
-            dates[name] = parse_day(text[:40], name, required=False)
-        except DomainError as exc:
-            problems.check(exc)
     status_code = 200
     errors: dict[str, str] = {}
     summary: str | None = None
     try:
-        problems.raise_any()
+        from_date, to_date = _statement_period(from_text, to_text)
         result = await debt.statement(
-            db, settings, identity, organisation_id, from_date=dates["from"], to_date=dates["to"]
+            db, settings, identity, organisation_id, from_date=from_date, to_date=to_date
         )
     except DomainError as exc:
         if isinstance(exc, NotFound):
@@ -1106,16 +1113,9 @@ async def statement_email(
     form = await read_form(request)
     back = f"/organisations/{organisation_id}/statement"
     try:
-        problems = Problems()
-        dates: dict[str, date | None] = {"from": None, "to": None}
-        for name in dates:
-            try:
-                dates[name] = parse_day(form.get(name, "")[:40], name, required=False)
-            except DomainError as exc:
-                problems.check(exc)
-        problems.raise_any()
+        from_date, to_date = _statement_period(form.get("from", ""), form.get("to", ""))
         result = await debt.statement(
-            db, settings, identity, organisation_id, from_date=dates["from"], to_date=dates["to"]
+            db, settings, identity, organisation_id, from_date=from_date, to_date=to_date
         )
         back += "?" + urlencode({"from": result.from_date.isoformat(), "to": result.to_date.isoformat()})
         message = await mailing.queue_statement(db, settings, identity, result)
@@ -1127,13 +1127,9 @@ async def statement_email(
     return redirect(
         request,
         back,
-        flash=f"The statement for {_day_text(result.from_date)} to {_day_text(result.to_date)} "
+        flash=f"The statement for {day(result.from_date, '%B %Y')} to {day(result.to_date, '%B %Y')} "
         f"will be emailed to {message.to_address}.",
     )
-
-
-def _day_text(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 ROUTES: list[ControllerRouterHandler] = [
